@@ -1,0 +1,3 @@
+from innerchild_audio.cli import main
+
+main()

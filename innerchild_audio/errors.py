@@ -1,0 +1,65 @@
+"""The project's exceptions: one base, specific subclasses, and exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitStatus(IntEnum):
+    OK = 0
+    FAILURE = 1  # something went wrong while rendering or publishing
+    INVALID = 2  # invalid input or usage
+
+
+class InnerChildError(Exception):
+    """Base of every error the library raises on purpose."""
+
+    exit_status: ExitStatus = ExitStatus.FAILURE
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a script, located at a node (line and column are 1-based)."""
+
+    file: Path
+    line: int
+    column: int
+    message: str
+    snippet: str = ""
+
+    def format(self) -> str:
+        head = f"{self.file}:{self.line}:{self.column}: {self.message}"
+        if not self.snippet:
+            return head
+        caret = " " * (max(self.column, 1) - 1) + "^"
+        return f"{head}\n    {self.snippet}\n    {caret}"
+
+
+class ScriptError(InnerChildError):
+    """A script (or podcast.yaml) is invalid; carries every problem found."""
+
+    exit_status = ExitStatus.INVALID
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+class UsageError(InnerChildError):
+    """Options or arguments that cannot work together, or a target out of reach."""
+
+    exit_status = ExitStatus.INVALID
+
+
+class SpeechError(InnerChildError):
+    """Speech could not be synthesized (network, engine or model trouble)."""
+
+
+class RenderError(InnerChildError):
+    """Mixing, mastering or export failed."""
+
+
+class PublishError(InnerChildError):
+    """The podcast site could not be built."""

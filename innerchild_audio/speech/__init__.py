@@ -1,0 +1,1 @@
+"""Speech: text to audio clips through one small engine interface."""
