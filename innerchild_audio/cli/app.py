@@ -1,0 +1,64 @@
+"""The `innerchild` click group and the shared glue: error translation, shared options."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from innerchild_audio import __version__
+from innerchild_audio.errors import ExitStatus, InnerChildError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="innerchild")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """Turn YAML meditation scripts into finished MP3 sessions and a podcast feed."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+def translate_errors(func: F) -> F:
+    """Turn library errors into a message on stderr and a documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except InnerChildError as error:
+            click.echo(f"error: {error}" if "\n" not in str(error) else str(error), err=True)
+            sys.exit(int(error.exit_status))
+        except KeyboardInterrupt:
+            click.echo("interrupted; nothing half-written was left behind", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_vars(values: tuple[str, ...]) -> dict[str, str]:
+    """`--var NAME=VALUE` pairs as a mapping; a malformed pair is a usage error."""
+    result: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--var")
+        result[name.strip()] = value
+    return result
+
+
+var_option = click.option(
+    "--var", "vars_", multiple=True, metavar="NAME=VALUE",
+    help="Set a script variable, e.g. --var name=Sam (repeatable).",
+)
+length_option = click.option(
+    "--length", metavar="DURATION", help="Target length, e.g. 10m; overrides the script's."
+)
+
+__all__ = ["main", "translate_errors", "parse_vars", "var_option", "length_option", "ExitStatus"]

@@ -1,0 +1,3 @@
+"""`innerchild` commands: publish."""
+
+from innerchild_audio.cli.app import main  # noqa: F401

@@ -1,0 +1,3 @@
+"""`innerchild` commands: render."""
+
+from innerchild_audio.cli.app import main  # noqa: F401
