@@ -52,7 +52,7 @@ def fit_pauses(fixed_ms: int, pauses: Sequence[Elastic], target_ms: int | None,
     if spare == 0 or total_range == 0:
         return [p.min_ms for p in pauses]
     shares = [spare * (p.max_ms - p.min_ms) / total_range for p in pauses]
-    result = [p.min_ms + int(s) for p, s in zip(pauses, shares)]
+    result = [p.min_ms + int(s) for p, s in zip(pauses, shares, strict=False)]
     # Hand out the rounding remainder by largest fraction, never past a pause's max.
     leftover = target_ms - fixed_ms - sum(result)
     order = sorted(range(len(pauses)), key=lambda i: shares[i] - int(shares[i]), reverse=True)

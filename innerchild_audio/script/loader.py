@@ -391,7 +391,7 @@ class _Loader:
                                         "'4-7-8', or seconds like 4-4-6 (in-hold-out) or "
                                         "4-4-4-4 (in-hold-out-hold)")
                 return []
-            for name, sec in zip(("in", "hold", "out", "hold_out"), seconds):
+            for name, sec in zip(("in", "hold", "out", "hold_out"), seconds, strict=False):
                 phases[name] = round(sec * 1000)
             clash = [k for k in ("in", "hold", "out", "hold_out") if k in entries]
             if clash:

@@ -162,7 +162,8 @@ class Reader:
                 continue
             key = str(key_node.value)
             if key == "<<":
-                self.problem(key_node, "YAML merge keys ('<<') are not supported; write the keys out")
+                self.problem(key_node, "YAML merge keys ('<<') are not supported; "
+                                       "write the keys out")
                 continue
             if key in result:
                 self.problem(key_node, f"'{key}' is given twice in {what}; keep one")
