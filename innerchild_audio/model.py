@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal, Union
+from typing import Final, Literal
 
 GENERATED_SOUNDS: Final = ("brown-noise", "pink-noise", "white-noise", "drone")
 ENGINES: Final = ("auto", "gtts", "piper")
@@ -111,7 +111,7 @@ class BackgroundChange:
     source: Source
 
 
-Step = Union[Say, Pause, Breathe, Bell, Sound, Chapter, BackgroundChange]
+Step = Say | Pause | Breathe | Bell | Sound | Chapter | BackgroundChange
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal, Union
+from typing import Final, Literal
 
 from innerchild_audio.errors import Problem, ScriptError
 from innerchild_audio.fitting import Elastic, fit_pauses, reachable_range
@@ -111,8 +111,7 @@ class BedItem:
     background: Background | None
 
 
-Item = Union[SpeakItem, SilenceItem, ElasticItem, BellItem, BreathItem, SoundItem, ChapterItem,
-             BedItem]
+Item = SpeakItem | SilenceItem | ElasticItem | BellItem | BreathItem | SoundItem | ChapterItem | BedItem
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal, Union
+from typing import Final, Literal
 
 from innerchild_audio.model import Background, Source, Voice
 
@@ -83,7 +83,7 @@ class SoundEvent:
     source: Source
 
 
-Event = Union[SpeechEvent, SilenceEvent, BellEvent, BreathEvent, ToneEvent, SoundEvent]
+Event = SpeechEvent | SilenceEvent | BellEvent | BreathEvent | ToneEvent | SoundEvent
 
 
 @dataclass(frozen=True)
