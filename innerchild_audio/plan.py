@@ -111,7 +111,8 @@ class BedItem:
     background: Background | None
 
 
-Item = SpeakItem | SilenceItem | ElasticItem | BellItem | BreathItem | SoundItem | ChapterItem | BedItem
+Item = (SpeakItem | SilenceItem | ElasticItem | BellItem | BreathItem | SoundItem | ChapterItem
+        | BedItem)
 
 
 @dataclass
