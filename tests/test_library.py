@@ -144,7 +144,7 @@ def test_opening_orients_and_does_not_replace_therapy() -> None:
     assert "open your eyes and stop at any time" in text
     assert "not a substitute for therapy" in text
     closing = " ".join(s["say"] for s in raw(CLOSING)["steps"] if "say" in s)
-    assert "open your eyes" in closing and "room" in closing
+    assert "open them when you are ready" in closing and "room" in closing
 
 
 @pytest.mark.parametrize("episode", HEAVY)
@@ -237,3 +237,12 @@ def test_no_file_backgrounds_and_elastic_pauses_stay_within_range(episode: int) 
             low, high = parse_duration_ms(value["min"]), parse_duration_ms(value["max"])
             assert low < high
             assert low <= parse_duration_ms(value.get("default", value["min"])) <= high
+
+
+def test_channel_notes_point_to_help_and_name_an_apple_category() -> None:
+    channel = raw("podcast.yaml")
+    assert {"title", "description", "author", "language", "category"} <= set(channel)
+    assert channel["category"] == ["Health & Fitness", "Mental Health"]
+    notes = " ".join(channel["description"].split())
+    for needed in ("not a substitute for therapy", "crisis line", "988", "116 123"):
+        assert needed in notes
