@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,4 +30,23 @@ class Engine(Protocol):
 
     def cache_identity(self, voice: Voice) -> dict[str, object]:
         """Everything besides the text that changes the audio (for the cache key)."""
+        ...
+
+
+class BatchEngine(Engine, Protocol):
+    """An engine that takes many texts at once, to pack requests or work in parallel."""
+
+    def synthesize_batch(
+        self,
+        texts: Sequence[str],
+        voice: Voice,
+        *,
+        jobs: int,
+        on_clip: Callable[[str, Clip], None],
+    ) -> None:
+        """Synthesize `texts`, calling `on_clip(text, clip)` as each clip is complete."""
+        ...
+
+    def voice_info(self, voice: Voice) -> dict[str, object]:
+        """What identifies the voice, for the render's manifest."""
         ...

