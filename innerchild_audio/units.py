@@ -20,7 +20,7 @@ def parse_duration_ms(value: object) -> int:
     Raises ValueError with the accepted forms for anything else.
     """
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration ({DURATION_FORMS}), got {value!r}")
+        raise ValueError(f"{value!r} is not a duration; use {DURATION_FORMS}")
     if isinstance(value, (int, float)):
         if value < 0 or value != value or value == float("inf"):
             raise ValueError(f"a duration cannot be negative or infinite, got {value!r}")
@@ -33,7 +33,7 @@ def parse_duration_ms(value: object) -> int:
             units = [u for _, u in _PART_RE.findall(text)]
             if len(units) == len(set(units)):
                 return round(sum(float(n) * _UNIT_MS[u] for n, u in _PART_RE.findall(text)))
-    raise ValueError(f"expected a duration ({DURATION_FORMS}), got {value!r}")
+    raise ValueError(f"{value!r} is not a duration; use {DURATION_FORMS}")
 
 
 def parse_level_db(value: object) -> float:

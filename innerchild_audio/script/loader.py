@@ -107,11 +107,12 @@ class _Loader:
             self.report.add(where, f"cannot read {path}: {error.strerror or error}")
             return None
         self.files.append(path)
+        known = len(self.report.problems)
         node = compose(path, text, self.report)
         if node is None:
-            if not text.strip():
-                self.report.add(Source(path, 1, 1), "the file is empty; a script needs "
-                                                    "'title:' and 'steps:'")
+            if len(self.report.problems) == known:  # nothing but comments or blank lines
+                self.report.add(include_source or Source(path, 1, 1),
+                                f"{path.name} is empty; a script needs 'title:' and 'steps:'")
             return None
         if count_nodes(node) > MAX_NODES:
             reader.problem(node, "the YAML expands to too many values (aliases?); "
@@ -129,8 +130,8 @@ class _Loader:
             return None
         try:
             ms = parse_duration_ms(value)
-        except ValueError:
-            r.problem(node, f"{what}: {value!r} is not a duration; use {DURATION_FORMS}")
+        except ValueError as error:
+            r.problem(node, f"{what}: {error}")
             return None
         if ms > limit_ms:
             r.problem(node, f"{what} is {format_duration(ms)}; the most allowed is "
@@ -651,7 +652,7 @@ def _load(loader: _Loader, path: Path, overrides: dict[str, str]) -> Script | No
         ctx = _StepContext(voice, background, (path,))  # type: ignore[arg-type]
         steps = loader.steps(r, entries["steps"][1], ctx)
         if not loader.said and not loader.report.problems:
-            r.problem(entries["steps"][1], "the script never speaks: add at least one 'say:' step")
+            r.problem(entries["steps"][0], "the script never speaks: add at least one 'say:' step")
 
     if loader.report.problems:
         return None

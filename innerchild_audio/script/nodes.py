@@ -157,14 +157,14 @@ class Reader:
             return None
         result: dict[str, tuple[Node, Node]] = {}
         for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.value == "<<":
+                self.problem(key_node, "YAML merge keys ('<<') are not supported; "
+                                       "write the keys out")
+                continue
             if not isinstance(key_node, ScalarNode) or key_node.tag not in PLAIN_SCALAR_TAGS:
                 self.problem(key_node, f"keys in {what} must be plain words")
                 continue
             key = str(key_node.value)
-            if key == "<<":
-                self.problem(key_node, "YAML merge keys ('<<') are not supported; "
-                                       "write the keys out")
-                continue
             if key in result:
                 self.problem(key_node, f"'{key}' is given twice in {what}; keep one")
                 continue
@@ -200,6 +200,9 @@ class Reader:
             return None
 
     def text(self, node: Node, what: str, *, allow_empty: bool = False) -> str | None:
+        if not isinstance(node, ScalarNode) and not self.bad_tag(node):
+            self.problem(node, f"{what} must be text, not {kind_name(node)}")
+            return None
         value = self.scalar(node, what)
         if value is None and not is_null(node):
             return None
