@@ -23,7 +23,7 @@ def test_sum_equals_target_and_bounds_hold(fixed, pauses, fraction):
     target = low + round((high - low) * fraction)
     fitted = fit_pauses(fixed, pauses, target)
     assert fixed + sum(fitted) == target
-    for pause, ms in zip(pauses, fitted):
+    for pause, ms in zip(pauses, fitted, strict=False):
         assert pause.min_ms <= ms <= pause.max_ms
 
 

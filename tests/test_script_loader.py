@@ -81,7 +81,8 @@ def test_full_example_loads(write_script):
     assert isinstance(included, Say) and included.text == "You can stop at any time."
     assert isinstance(welcome, Say) and welcome.text.startswith("Welcome, Sam. {braces} stay.")
     b478 = s.steps[5]
-    assert isinstance(b478, Breathe) and (b478.in_ms, b478.hold_ms, b478.out_ms) == (4000, 7000, 8000)
+    assert isinstance(b478, Breathe)
+    assert (b478.in_ms, b478.hold_ms, b478.out_ms) == (4000, 7000, 8000)
     assert b478.cues == "tone" and b478.cycles == 2
     box = s.steps[6]
     assert isinstance(box, Breathe) and box.hold_out_ms == 4000 and box.cycles == 3

@@ -40,13 +40,15 @@ def _check(path, text):
             assert problem.line >= 1 and problem.column >= 1 and problem.message
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tree=st.dictionaries(words, trees, max_size=6))
 def test_structured_yaml_only_raises_script_error(tmp_path, tree):
     _check(tmp_path / "s.yaml", yaml.safe_dump(tree, allow_unicode=True))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(alphabet=string.printable + "é😀&*!|>-:{}[]", max_size=200))
 def test_arbitrary_text_only_raises_script_error(tmp_path, text):
     _check(tmp_path / "s.yaml", text)
