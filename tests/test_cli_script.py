@@ -10,11 +10,10 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import LIBRARY
 
 from innerchild_audio.cli import main
 from innerchild_audio.schema import schema
-
-from conftest import LIBRARY
 
 SCRIPT = """
 title: Plan me
