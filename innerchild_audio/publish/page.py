@@ -1,0 +1,198 @@
+"""index.html: the podcast's page, built for a phone; every piece of text is escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+from typing import Final
+from urllib.parse import quote
+
+from innerchild_audio.publish.channel import Channel
+from innerchild_audio.publish.cover import CoverInfo
+from innerchild_audio.publish.published import PublishedEpisode, clean_text
+from innerchild_audio.publish.urls import FEED_NAME
+
+_MONTHS: Final = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)
+
+_STYLE: Final = """
+:root { color-scheme: light dark; --bg: #f8f4ef; --fg: #2a2833; --muted: #68626f;
+  --card: #ffffff; --line: #e7e0d8; --accent: #7b4a8c; --accent-fg: #ffffff;
+  --warn-bg: #fff3df; --warn-line: #d9973c; }
+@media (prefers-color-scheme: dark) {
+  :root { --bg: #18171d; --fg: #ece8f1; --muted: #a79fb1; --card: #24222b; --line: #3a3642;
+    --accent: #c89bd8; --accent-fg: #18171d; --warn-bg: #3a2e1d; --warn-line: #d9973c; }
+}
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--fg);
+  font: 17px/1.55 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  -webkit-text-size-adjust: 100%; }
+.wrap { max-width: 42rem; margin: 0 auto; padding: 1rem 1rem 3rem; }
+a { color: var(--accent); }
+.show-head { display: flex; gap: 1rem; align-items: center; }
+.show-head img { width: 7.5rem; height: 7.5rem; border-radius: 14px; flex: none;
+  object-fit: cover; }
+h1 { font-size: 1.45rem; line-height: 1.25; margin: 0 0 .25rem; overflow-wrap: anywhere; }
+h2 { font-size: 1.2rem; line-height: 1.3; margin: 0 0 .25rem; overflow-wrap: anywhere; }
+.by, .meta { color: var(--muted); margin: 0; font-size: .92rem; }
+.notes p { margin: .6rem 0; overflow-wrap: anywhere; }
+.subscribe { margin: 1rem 0 .4rem; }
+.button { display: inline-block; min-height: 44px; padding: .65rem 1.2rem; border-radius: 999px;
+  background: var(--accent); color: var(--accent-fg); font-weight: 600; text-decoration: none; }
+.feed { font-size: .9rem; color: var(--muted); margin: 0; }
+.feed code { word-break: break-all; color: var(--fg); }
+.episode { background: var(--card); border: 1px solid var(--line); border-radius: 16px;
+  padding: 1rem; margin: 1.2rem 0; }
+.warning { background: var(--warn-bg); border-left: 4px solid var(--warn-line);
+  border-radius: 8px; padding: .55rem .8rem; margin: .8rem 0; font-size: .95rem; }
+audio { display: block; width: 100%; margin: .8rem 0; }
+.chapters summary { cursor: pointer; font-weight: 600; min-height: 44px; padding: .6rem 0; }
+.chapters ol { list-style: none; margin: 0; padding: 0; }
+.chapters a { display: flex; gap: .8rem; align-items: center; min-height: 44px;
+  padding: .35rem 0; border-top: 1px solid var(--line); color: inherit; text-decoration: none; }
+.chapters .at { color: var(--accent); font-variant-numeric: tabular-nums; min-width: 3.2rem; }
+.links { margin: .6rem 0 0; font-size: .95rem; }
+.links a { display: inline-block; padding: .4rem .2rem; margin-right: .6rem; }
+footer { color: var(--muted); font-size: .85rem; text-align: center; margin-top: 2rem; }
+"""
+
+_SCRIPT: Final = """
+document.addEventListener("click", function (event) {
+  var link = event.target.closest("a[data-start]");
+  var audio = link && link.closest("article").querySelector("audio");
+  if (!audio) return;
+  event.preventDefault();
+  audio.currentTime = parseFloat(link.getAttribute("data-start"));
+  audio.play().catch(function () {});
+});
+document.addEventListener("play", function (event) {
+  document.querySelectorAll("audio").forEach(function (other) {
+    if (other !== event.target) other.pause();
+  });
+}, true);
+if (location.protocol === "https:" || location.protocol === "http:") {
+  var shown = document.getElementById("feed-url");
+  if (shown) shown.textContent = new URL("feed.xml", location.href).href;
+}
+"""
+
+
+def _e(text: str) -> str:
+    return escape(clean_text(text), quote=True)
+
+
+def _href(path: str) -> str:
+    return escape(quote(path, safe="/-._~"), quote=True)
+
+
+def _paragraphs(text: str) -> str:
+    blocks = [b.strip() for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
+    return "".join(
+        "<p>" + "<br>".join(_e(line) for line in block.split("\n")) + "</p>" for block in blocks
+    )
+
+
+def _clock(seconds: float) -> str:
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _length(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def _date(moment: datetime) -> str:
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}"
+
+
+def _episode(item: PublishedEpisode) -> str:
+    ep = item.episode
+    meta = [f'<time datetime="{item.pub_date.date().isoformat()}">{_date(item.pub_date)}</time>',
+            _length(item.duration_whole_s)]
+    numbers = [f"Season {ep.season}" if ep.season is not None else "",
+               f"Episode {ep.episode}" if ep.episode is not None else ""]
+    if any(numbers):
+        meta.append(", ".join(n for n in numbers if n))
+    out = [f'<article class="episode" id="{_e(ep.slug)}">',
+           f"<h2>{_e(ep.title)}</h2>",
+           f'<p class="meta">{" · ".join(meta)}</p>']
+    if ep.content_warning:
+        out.append(f'<p class="warning" role="note"><strong>Content warning:</strong> '
+                   f"{_e(ep.content_warning)}</p>")
+    out.append(f'<audio controls preload="metadata" src="{_href(item.audio)}">'
+               f'<a href="{_href(item.audio)}">Listen (MP3)</a></audio>')
+    if ep.description:
+        out.append(f'<div class="notes">{_paragraphs(ep.description)}</div>')
+    if ep.chapters:
+        out.append('<details class="chapters" open><summary>Chapters</summary><ol>')
+        for chapter in ep.chapters:
+            start = f"{chapter.start_s:.3f}".rstrip("0").rstrip(".")
+            out.append(f'<li><a href="{_href(item.audio)}#t={start}" data-start="{start}">'
+                       f'<span class="at">{_clock(chapter.start_s)}</span>'
+                       f"<span>{_e(chapter.title)}</span></a></li>")
+        out.append("</ol></details>")
+    links = []
+    if item.vtt:
+        links.append(f'<a class="transcript" href="{_href(item.vtt)}">Transcript</a>')
+    if item.srt:
+        links.append(f'<a href="{_href(item.srt)}">Subtitles (SRT)</a>')
+    links.append(f'<a href="{_href(item.audio)}" download>Download MP3</a>')
+    out.append(f'<p class="links">{"".join(links)}</p>')
+    out.append("</article>")
+    return "\n".join(out)
+
+
+def build_index(
+    channel: Channel,
+    episodes: Sequence[PublishedEpisode],
+    *,
+    feed_url: str,
+    cover: str,
+    cover_info: CoverInfo | None,
+) -> str:
+    """The whole page; `episodes` newest first, paths relative to the site's root."""
+    size = cover_info.width_px if cover_info else 1400
+    head = f"""<!doctype html>
+<html lang="{_e(channel.language)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(channel.title)}</title>
+<meta name="description" content="{_e(channel.description)}">
+<link rel="alternate" type="application/rss+xml" title="{_e(channel.title)}" href="{FEED_NAME}">
+<style>{_STYLE}</style>
+</head>
+<body>
+<div class="wrap">
+<header>
+<div class="show-head">
+<img src="{_href(cover)}" width="{size}" height="{size}" alt="Cover art: {_e(channel.title)}">
+<div><h1>{_e(channel.title)}</h1><p class="by">{_e(channel.author)}</p></div>
+</div>
+<div class="notes">{_paragraphs(channel.description)}</div>
+<p class="subscribe"><a class="button" id="subscribe" href="{FEED_NAME}">Subscribe</a></p>
+<p class="feed">Or add this address in your podcast app:
+<code id="feed-url">{_e(feed_url)}</code></p>
+</header>
+<main>
+"""
+    body = "\n".join(_episode(item) for item in episodes)
+    count = len(episodes)
+    tail = f"""
+</main>
+<footer>{count} episode{"" if count == 1 else "s"} · <a href="{FEED_NAME}">RSS feed</a></footer>
+</div>
+<script>{_SCRIPT}</script>
+</body>
+</html>
+"""
+    return head + body + tail

@@ -1,0 +1,54 @@
+"""An episode as it appears in the site: identity, dates and its files' paths in the site."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from innerchild_audio.publish.episodes import Episode
+
+EPISODES_DIR: Final = "episodes"
+# Characters XML 1.0 cannot carry (C0 controls but tab/newline/CR, surrogates, U+FFFE/F).
+_XML_INVALID_RE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(text: str) -> str:
+    """Text with characters that XML cannot hold removed (they would make the feed unreadable)."""
+    return _XML_INVALID_RE.sub("", text)
+
+
+@dataclass(frozen=True)
+class PublishedEpisode:
+    episode: Episode
+    guid: str
+    pub_date: datetime  # UTC, first publication
+    updated: datetime
+    audio: str  # paths inside the site, forward slashes
+    vtt: str | None
+    srt: str | None
+    chapters: str | None
+    cover: str | None
+    is_new: bool
+
+    @property
+    def slug(self) -> str:
+        return self.episode.slug
+
+    @property
+    def duration_whole_s(self) -> int:
+        """`itunes:duration`: whole seconds, at least 1."""
+        return max(1, round(self.episode.duration_s))
+
+    @property
+    def show_notes(self) -> str:
+        """The feed's description: the notes, then the content warning."""
+        parts = [self.episode.description or self.episode.title]
+        if self.episode.content_warning:
+            parts.append(f"Content warning: {self.episode.content_warning}")
+        return clean_text("\n\n".join(parts))
+
+
+def site_path(slug: str, suffix: str) -> str:
+    return f"{EPISODES_DIR}/{slug}{suffix}"
