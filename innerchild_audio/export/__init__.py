@@ -1,0 +1,158 @@
+"""Export: a mastered session to its files, all or nothing.
+
+    {slug}.mp3, {slug}.vtt, {slug}.srt, {slug}.chapters.json, [{slug}.cover.jpg|png],
+    {slug}.manifest.json (last)
+
+Every file is written under a temporary name beside its destination and the
+set is renamed into place only once all of them are complete, the manifest
+last: a failure on the way leaves the folder exactly as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from innerchild_audio import __version__
+from innerchild_audio.errors import UsageError
+from innerchild_audio.export import chapters, manifest, mp3, tags, transcripts
+from innerchild_audio.export.atomic import Staging
+from innerchild_audio.export.manifest import AudioInfo, SessionFiles
+from innerchild_audio.model import Script
+from innerchild_audio.timeline import Timeline
+
+log = logging.getLogger(__name__)
+
+GENERATOR = f"innerchild-audio {__version__}"
+
+
+@dataclass(frozen=True)
+class ExportMeta:
+    """What the files say besides the audio and the script."""
+
+    album: str  # the podcast's title
+    engine: str  # the engine that spoke (auto resolved)
+    voice: Mapping[str, Any]
+    loudness_lufs: float
+    true_peak_dbtp: float
+    inputs_hash: str
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+    fallback_cover: Path | None = None  # embedded when the script names no cover
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    folder: Path
+    files: SessionFiles
+    manifest_path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def mp3_path(self) -> Path:
+        return self.folder / self.files.audio
+
+    def paths(self) -> list[Path]:
+        return [self.folder / name for name in self.files.names()] + [self.manifest_path]
+
+
+def load_cover(path: Path) -> tuple[tags.Cover, str]:
+    """The cover as embedded bytes and its file suffix; JPEG and PNG kept as they are."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        data = path.read_bytes()
+        with Image.open(io.BytesIO(data)) as image:
+            image_format = image.format
+            if image_format == "JPEG":
+                return tags.Cover(data, "image/jpeg"), ".jpg"
+            if image_format == "PNG":
+                return tags.Cover(data, "image/png"), ".png"
+            converted = io.BytesIO()
+            image.convert("RGBA" if "A" in image.getbands() else "RGB").save(converted, "PNG")
+            return tags.Cover(converted.getvalue(), "image/png"), ".png"
+    except (OSError, UnidentifiedImageError) as error:
+        raise UsageError(f"cover {path} cannot be read as an image: {error}") from error
+
+
+def export_session(
+    audio: np.ndarray,
+    sample_rate: int,
+    *,
+    script: Script,
+    timeline: Timeline,
+    out_dir: Path,
+    bitrate_kbps: int,
+    meta: ExportMeta,
+    rendered_at: datetime | None = None,
+) -> ExportResult:
+    """Write one session's files into `out_dir`; all of them appear, or none changes."""
+    rendered_at = rendered_at or datetime.now(timezone.utc)
+    frames = audio.shape[0]
+    channels = 1 if audio.ndim == 1 else audio.shape[1]
+    cover_path = script.cover
+    cover, cover_suffix = load_cover(cover_path) if cover_path else (None, None)
+    if cover is None and meta.fallback_cover is not None:
+        cover, _ = load_cover(meta.fallback_cover)
+    files = SessionFiles.for_slug(script.slug, cover_suffix)
+    manifest_path = out_dir / manifest.manifest_name(script.slug)
+    previous = manifest.read_manifest(manifest_path)
+
+    with Staging() as staging:
+        mp3_tmp = staging.temp_for(out_dir / files.audio)
+        mp3.encode_mp3(audio, sample_rate, mp3_tmp, bitrate_kbps=bitrate_kbps)
+        spans = tags.chapter_spans(
+            [(m.start_ms, m.title) for m in sorted(timeline.chapters, key=lambda m: m.start_ms)],
+            timeline.total_ms,
+        )
+        tags.write_tags(mp3_tmp, tags.Tags(
+            title=script.title, artist=script.author, album=meta.album,
+            year=rendered_at.year, comment=script.description.strip(),
+            language=script.language, track=script.episode, disc=script.season,
+            encoder=GENERATOR, cover=cover, chapters=spans,
+        ))
+        staging.write_text(out_dir / files.vtt, transcripts.webvtt(timeline))
+        staging.write_text(out_dir / files.srt, transcripts.srt(timeline))
+        staging.write_text(out_dir / files.chapters, chapters.chapters_json(timeline))
+        if cover is not None and files.cover is not None:
+            staging.write_bytes(out_dir / files.cover, cover.data)
+        document = manifest.build_manifest(
+            script, timeline, files=files,
+            audio=AudioInfo(
+                bytes=mp3_tmp.stat().st_size, duration_s=frames / sample_rate,
+                sample_rate=mp3.MP3_SAMPLE_RATE, channels=channels, bitrate_kbps=bitrate_kbps,
+                loudness_lufs=meta.loudness_lufs, true_peak_dbtp=meta.true_peak_dbtp,
+            ),
+            engine=meta.engine, voice=meta.voice, inputs_hash=meta.inputs_hash,
+            inputs=meta.inputs, options=meta.options, rendered_at=rendered_at,
+            generator=GENERATOR,
+        )
+        staging.write_text(manifest_path, manifest.manifest_text(document))
+        staging.commit()
+
+    _remove_stale(previous, files, out_dir)
+    log.info("exported %s", out_dir / files.audio)
+    return ExportResult(out_dir, files, manifest_path, document)
+
+
+def _remove_stale(previous: Mapping[str, Any] | None, files: SessionFiles, out_dir: Path) -> None:
+    """A cover the previous render wrote and this one does not (its name differs)."""
+    if not previous or not isinstance(previous.get("files"), dict):
+        return
+    old_cover = previous["files"].get("cover")
+    if (isinstance(old_cover, str) and old_cover not in files.names()
+            and Path(old_cover).name == old_cover):  # a bare name, never a path elsewhere
+        (out_dir / old_cover).unlink(missing_ok=True)
+
+
+__all__ = [
+    "ExportMeta", "ExportResult", "export_session", "load_cover", "GENERATOR",
+    "SessionFiles", "AudioInfo",
+]

@@ -1,0 +1,143 @@
+"""MP3 encoding (and decoding, for checks) with the ffmpeg binary imageio-ffmpeg ships.
+
+PCM goes to ffmpeg's stdin as raw float32 in blocks, straight from the array's
+memory: no WAV file, no copy of the whole session.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from innerchild_audio.errors import RenderError
+
+log = logging.getLogger(__name__)
+
+MP3_SAMPLE_RATE: Final = 44100
+CBR_BITRATES_KBPS: Final = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+DEFAULT_MONO_KBPS: Final = 96
+DEFAULT_STEREO_KBPS: Final = 128
+_BLOCK_FRAMES: Final = 1 << 16  # about 1.5 s per write to the pipe
+# LAME's CBR presets scale the input down (to avoid clipping in decoders): 0.95 up to
+# 160 kbps, then 0.97, 0.98, 1.0. Encoding divides it out so the file plays at the
+# level it was mastered to; tests check the decoded gain at every rate.
+LAME_PRESET_SCALE: Final = {192: 0.97, 224: 0.98, 256: 1.0, 320: 1.0}
+_LAME_LOW_RATE_SCALE: Final = 0.95
+
+
+def lame_scale(bitrate_kbps: int) -> float:
+    return LAME_PRESET_SCALE.get(bitrate_kbps, _LAME_LOW_RATE_SCALE)
+
+
+def ffmpeg_exe() -> str:
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception as error:  # imageio-ffmpeg raises RuntimeError when its binary is missing
+        raise RenderError(f"no ffmpeg binary available from imageio-ffmpeg: {error}") from error
+
+
+def default_bitrate_kbps(channels: int) -> int:
+    return DEFAULT_STEREO_KBPS if channels > 1 else DEFAULT_MONO_KBPS
+
+
+def check_bitrate(bitrate_kbps: int) -> int:
+    """The bitrate if MP3 CBR offers it at 44.1 kHz; ValueError naming the choices otherwise."""
+    if bitrate_kbps not in CBR_BITRATES_KBPS:
+        choices = ", ".join(str(b) for b in CBR_BITRATES_KBPS)
+        raise ValueError(f"bitrate {bitrate_kbps} kbps is not an MP3 CBR rate; choose {choices}")
+    return bitrate_kbps
+
+
+def _as_frames(audio: np.ndarray) -> np.ndarray:
+    """(frames, channels) little-endian float32, C order (so rows are interleaved samples)."""
+    if audio.ndim == 1:
+        audio = audio[:, np.newaxis]
+    if audio.ndim != 2 or audio.shape[1] not in (1, 2):
+        raise RenderError(f"expected mono or stereo audio shaped (frames, channels), "
+                          f"got {audio.shape}")
+    return np.ascontiguousarray(audio, dtype="<f4")
+
+
+def encode_mp3(audio: np.ndarray, sample_rate: int, out_path: Path, *, bitrate_kbps: int) -> None:
+    """Encode float32 PCM, shaped (frames, channels), to a 44.1 kHz CBR MP3 at `out_path`.
+
+    `out_path` is overwritten as it is written: callers pass a temporary path
+    (see `atomic.Staging`). The file carries a LAME/Info header, so decoders
+    trim the encoder's delay and padding and the length plays back exactly;
+    LAME's preset level reduction is undone, so the level plays back as given.
+    No ID3 tags are written here (`tags.write_tags` does that).
+    """
+    check_bitrate(bitrate_kbps)
+    frames = _as_frames(audio)
+    if len(frames) == 0:
+        raise RenderError("nothing to encode: the session has no audio")
+    channels = frames.shape[1]
+    gain = np.float32(1.0 / lame_scale(bitrate_kbps))
+    command = [
+        ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error",
+        "-f", "f32le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0",
+        "-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
+        "-ar", str(MP3_SAMPLE_RATE), "-ac", str(channels),
+        "-id3v2_version", "0", "-write_id3v1", "0", "-write_xing", "1",
+        "-f", "mp3", "-y", str(out_path),
+    ]
+    log.debug("encoding %d frames: %s", len(frames), " ".join(command))
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors)
+        assert process.stdin is not None  # guaranteed by stdin=PIPE
+        try:
+            for start in range(0, len(frames), _BLOCK_FRAMES):
+                block = frames[start : start + _BLOCK_FRAMES]
+                if not np.isfinite(block).all():
+                    raise RenderError(f"audio holds NaN or infinity near frame {start}")
+                if gain != 1.0:
+                    block = block * gain
+                process.stdin.write(memoryview(block).cast("B"))
+            process.stdin.close()
+        except BrokenPipeError:
+            pass  # ffmpeg quit early; its exit status and message say why
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        status = process.wait()
+        if status != 0:
+            errors.seek(0)
+            message = errors.read().decode("utf-8", "replace").strip()
+            raise RenderError(f"ffmpeg could not encode {out_path.name} (exit {status}): {message}")
+
+
+def decode_mp3(path: Path, *, sample_rate: int = MP3_SAMPLE_RATE, channels: int | None = None
+               ) -> np.ndarray:
+    """Decoded samples of an MP3 (or any file ffmpeg reads), float32 shaped (frames, channels).
+
+    `channels` None keeps the file's own channel count.
+    """
+    if channels is None:
+        channels = _probe_channels(path)
+    command = [
+        ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error", "-i", str(path),
+        "-f", "f32le", "-ac", str(channels), "-ar", str(sample_rate), "pipe:1",
+    ]
+    result = subprocess.run(command, capture_output=True, check=False)
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip()
+        raise RenderError(f"ffmpeg could not decode {path}: {message}")
+    return np.frombuffer(result.stdout, dtype="<f4").reshape(-1, channels)
+
+
+def _probe_channels(path: Path) -> int:
+    """The channel count from the first MP3 frame header (mutagen reads it; no ffprobe here)."""
+    from mutagen.mp3 import MP3, HeaderNotFoundError
+
+    try:
+        return int(MP3(path).info.channels)
+    except (HeaderNotFoundError, OSError) as error:
+        raise RenderError(f"{path} is not a readable MP3: {error}") from error
