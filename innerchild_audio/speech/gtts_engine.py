@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ PROCESSING_VERSION: Final = 1  # bump when decoding, trimming or splitting chang
 MAX_WORKERS: Final = 4  # requests in flight at once: few, to stay under Google's rate limit
 TIMEOUT_S: Final = (5.0, 20.0)  # connect, read
 SUGGESTION: Final = "Google's voice is unavailable; render offline with --engine piper."
+
+_SPEAKABLE: Final = re.compile(r"[^\W_]")
 
 OnClip = Callable[[str, Clip], None]
 
@@ -81,8 +84,12 @@ class GttsEngine:
     ) -> None:
         """Synthesize `texts`, calling `on_clip(text, clip)` as each one is ready."""
         check_lang(voice.lang)
+        speakable = [t for t in texts if _SPEAKABLE.search(t)]
+        for text in texts:
+            if not _SPEAKABLE.search(text):  # gTTS refuses these; there is nothing to say
+                on_clip(text, Clip(np.zeros(0, dtype=np.float32), GTTS_SAMPLE_RATE))
         gate = Gate()
-        groups = pack(texts, self.limit)
+        groups = pack(speakable, self.limit)
         workers = max(1, min(self.max_workers, jobs, len(groups)))
         run_all([lambda g=g: self._group(g, voice, gate, on_clip) for g in groups], workers)
 
