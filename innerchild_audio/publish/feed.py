@@ -9,7 +9,7 @@ from email.utils import format_datetime
 from typing import Final
 
 from innerchild_audio.publish.channel import Channel
-from innerchild_audio.publish.published import PublishedEpisode, clean_text
+from innerchild_audio.publish.published import PublishedEpisode, clean_text, notes_html
 from innerchild_audio.publish.urls import feed_url, podcast_guid, site_url
 
 ITUNES_NS: Final = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -59,7 +59,7 @@ def build_feed(
     ch = _add(rss, "channel")
     _add(ch, "title", channel.title)
     _add(ch, "link", link)
-    _add(ch, "description", channel.description)
+    _add(ch, "description", notes_html(channel.description))
     _add(ch, "language", channel.language)
     _add(ch, "atom:link", href=self_url, rel="self", type="application/rss+xml")
     _add(ch, "generator", GENERATOR)

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from innerchild_audio.publish.channel import Channel
 from innerchild_audio.publish.cover import CoverInfo
-from innerchild_audio.publish.published import PublishedEpisode, clean_text
+from innerchild_audio.publish.published import PublishedEpisode, clean_text, notes_html
 from innerchild_audio.publish.urls import FEED_NAME
 
 _MONTHS: Final = (
@@ -89,10 +89,7 @@ def _href(path: str) -> str:
 
 
 def _paragraphs(text: str) -> str:
-    blocks = [b.strip() for b in text.replace("\r\n", "\n").split("\n\n") if b.strip()]
-    return "".join(
-        "<p>" + "<br>".join(_e(line) for line in block.split("\n")) + "</p>" for block in blocks
-    )
+    return notes_html(text)
 
 
 def _clock(seconds: float) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 from typing import Final
 
 from innerchild_audio.publish.episodes import Episode
@@ -17,6 +18,26 @@ _XML_INVALID_RE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\uf
 def clean_text(text: str) -> str:
     """Text with characters that XML cannot hold removed (they would make the feed unreadable)."""
     return _XML_INVALID_RE.sub("", text)
+
+
+def paragraphs(text: str) -> list[str]:
+    """Blocks of text separated by blank lines, stripped."""
+    blocks = clean_text(text).replace("\r\n", "\n").split("\n\n")
+    return [block.strip() for block in blocks if block.strip()]
+
+
+def notes_html(*texts: str) -> str:
+    """Plain text as the small HTML podcast apps expect in a description: <p> and <br>.
+
+    Apps and parsers read a description as HTML, so a bare `<` in plain notes would be
+    taken for a tag and lost; escaping first keeps every character.
+    """
+    return "".join(
+        "<p>" + "<br>".join(escape(line.strip(), quote=False) for line in block.split("\n"))
+        + "</p>"
+        for text in texts
+        for block in paragraphs(text)
+    )
 
 
 @dataclass(frozen=True)
@@ -43,11 +64,11 @@ class PublishedEpisode:
 
     @property
     def show_notes(self) -> str:
-        """The feed's description: the notes, then the content warning."""
+        """The feed's description (HTML): the notes, then the content warning."""
         parts = [self.episode.description or self.episode.title]
         if self.episode.content_warning:
             parts.append(f"Content warning: {self.episode.content_warning}")
-        return clean_text("\n\n".join(parts))
+        return notes_html(*parts)
 
 
 def site_path(slug: str, suffix: str) -> str:

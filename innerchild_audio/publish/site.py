@@ -101,7 +101,8 @@ def _place_episode(
         audio=place(episode.audio, ".mp3") or "",
         vtt=place(episode.vtt, ".vtt"),
         srt=place(episode.srt, ".srt"),
-        chapters=place(episode.chapters_file, ".chapters.json"),
+        # No chapter marks: no chapters file for apps to fetch and show empty.
+        chapters=place(episode.chapters_file, ".chapters.json") if episode.chapters else None,
         cover=place(cover.path, f".cover{cover.extension}") if cover else None,
         is_new=episode.slug in new,
     )
