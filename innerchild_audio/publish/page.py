@@ -43,7 +43,7 @@ h2 { font-size: 1.2rem; line-height: 1.3; margin: 0 0 .25rem; overflow-wrap: any
 .button { display: inline-block; min-height: 44px; padding: .65rem 1.2rem; border-radius: 999px;
   background: var(--accent); color: var(--accent-fg); font-weight: 600; text-decoration: none; }
 .feed { font-size: .9rem; color: var(--muted); margin: 0; }
-.feed code { word-break: break-all; color: var(--fg); }
+.feed code { display: block; overflow-wrap: anywhere; color: var(--fg); margin-top: .2rem; }
 .episode { background: var(--card); border: 1px solid var(--line); border-radius: 16px;
   padding: 1rem; margin: 1.2rem 0; }
 .warning { background: var(--warn-bg); border-left: 4px solid var(--warn-line);

@@ -1,0 +1,98 @@
+"""index.html in headless Chromium (Debian's), served by `serve`, at a phone's size.
+
+Set INNERCHILD_SCREENSHOT=/tmp/page.png to keep a screenshot of the page.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from publish_helpers import EPISODE_SLUGS, TRICKY_TITLE, build_library, sine_mp3
+
+from innerchild_audio.publish import publish_site
+from innerchild_audio.serve import serve_in_thread
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Debian's chromium is not installed at /usr/bin/chromium "
+                              "(scripts/install-browser.sh installs it)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    root = tmp_path_factory.mktemp("browser")
+    rendered, podcast = build_library(root, sine_mp3(root / "sine.mp3"))
+    result = publish_site(rendered, root / "site", channel_file=podcast,
+                          base_url="https://podcast.example.org/inner-child")
+    server, thread = serve_in_thread(result.out_dir)
+    yield f"http://127.0.0.1:{server.port}/"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def page(url: str):
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                                          device_scale_factor=2)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(url, wait_until="load")
+            page.errors = errors  # type: ignore[attr-defined]
+            yield page
+        finally:
+            browser.close()
+
+
+def test_every_episode_is_on_the_page(page):
+    ids = page.eval_on_selector_all("article.episode", "els => els.map(e => e.id)")
+    assert sorted(ids) == sorted(EPISODE_SLUGS)
+    titles = page.eval_on_selector_all("article.episode h2", "els => els.map(e => e.textContent)")
+    assert TRICKY_TITLE in titles  # escaped in the HTML, shown intact
+    assert page.locator("#subscribe").get_attribute("href") == "feed.xml"
+    assert page.locator("#feed-url").text_content() == page.url + "feed.xml"
+    assert page.errors == []
+
+
+def test_audio_reports_a_duration_once_metadata_loads(page):
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('audio')]
+                 .every(a => a.readyState >= 1 && a.duration > 0)""",
+        timeout=20_000,
+    )
+    durations = page.eval_on_selector_all("audio", "els => els.map(e => e.duration)")
+    assert len(durations) == 3
+    assert all(1.9 < d < 2.2 for d in durations), durations  # the 2-second sine
+
+
+def test_chapter_link_seeks_the_player(page):
+    link = page.locator("#meeting-your-child-self a[data-start='1.25']")
+    link.click()
+    position = page.eval_on_selector("#meeting-your-child-self audio", "a => a.currentTime")
+    assert 1.2 <= position < 2.2
+    page.eval_on_selector("#meeting-your-child-self audio", "a => a.pause()")
+
+
+def test_page_fits_a_phone_screen(page):
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"]
+    font_px = page.evaluate(
+        "() => parseFloat(getComputedStyle(document.querySelector('.notes p')).fontSize)")
+    assert font_px >= 16
+    if os.environ.get("INNERCHILD_SCREENSHOT"):
+        page.screenshot(path=os.environ["INNERCHILD_SCREENSHOT"], full_page=True)
