@@ -60,7 +60,7 @@ def speech_ms(sentence: str) -> int:
     return MS_PER_CHAR * len(sentence)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=2048)
 def fake_speech_mp3(text: str, pauses: bool = True) -> bytes:
     """What the fake voice says for `text`: a burst per sentence, pauses between."""
     parts = [silence(EDGE_MS)]

@@ -242,7 +242,7 @@ def test_other_voice_parameters_are_other_cache_entries(mock, tmp_path):
     assert len(fake.texts) == 3
 
 
-def test_pool_is_bounded_and_faster_than_one_at_a_time(mock, tmp_path):
+def test_requests_in_flight_are_bounded_by_the_pool(mock, tmp_path):
     fake = FakeGoogle(latency_s=0.05).install(mock)
     texts = [f"Sentence number {i} is long enough that it will not share. " * 2 for i in range(8)]
     run(texts, tmp_path, GttsEngine(retry=no_sleep_policy(), max_workers=3), jobs=8)

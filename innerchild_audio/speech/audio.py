@@ -121,32 +121,47 @@ def split_at_pauses(
     """Cut one recording of several sentences into one piece per sentence.
 
     `weights` are the sentences' lengths in characters; boundary j is expected
-    where the characters before it would end if speech ran evenly. Each boundary
-    takes the longest pause near that point. None when a boundary has no pause
-    of at least MIN_SENTENCE_GAP_MS near it (the caller then asks sentence by sentence).
+    where the characters before it would end if speech ran evenly. The boundaries
+    take pauses in order, each near its expected point, preferring long pauses
+    and small misses (a dynamic programme over the pauses found). None when some
+    boundary has no pause of at least MIN_SENTENCE_GAP_MS near it: the caller
+    then asks sentence by sentence.
     """
     if len(weights) == 1:
         return [samples]
-    candidates = pauses(samples, sample_rate, min_ms=MIN_SENTENCE_GAP_MS)
+    runs = pauses(samples, sample_rate, min_ms=MIN_SENTENCE_GAP_MS)
     lead, stop_voiced = voiced_span(samples, sample_rate)
     span = stop_voiced - lead
     total = float(sum(weights))
-    window = int(0.25 * span + 0.4 * sample_rate)
-    cuts: list[int] = []
-    done = 0.0
-    last_stop = 0
-    for weight in weights[:-1]:
-        done += weight
-        expected = lead + int(span * done / total)
-        near = [
-            (stop - start, -abs((start + stop) // 2 - expected), start, stop)
-            for start, stop in candidates
-            if start >= last_stop and abs((start + stop) // 2 - expected) <= window
-        ]
-        if not near:
-            return None
-        _, _, start, stop = max(near)
-        cuts.append((start + stop) // 2)
-        last_stop = stop
+    window = 0.25 * span + 0.4 * sample_rate
+    expected = [lead + span * sum(weights[: j + 1]) / total for j in range(len(weights) - 1)]
+    mids = [(start + stop) / 2 for start, stop in runs]
+
+    def cost(j: int, i: int) -> float:
+        miss = abs(mids[i] - expected[j])
+        if miss > window:
+            return float("inf")
+        return (miss - (runs[i][1] - runs[i][0])) / sample_rate
+
+    # best[j][i]: lowest cost with boundary j on pause i; back[j][i]: pause of boundary j-1
+    inf = float("inf")
+    best = [[inf] * len(runs) for _ in expected]
+    back = [[-1] * len(runs) for _ in expected]
+    for i in range(len(runs)):
+        best[0][i] = cost(0, i)
+    for j in range(1, len(expected)):
+        low, low_at = inf, -1
+        for i in range(len(runs)):
+            if i > 0 and best[j - 1][i - 1] < low:
+                low, low_at = best[j - 1][i - 1], i - 1
+            best[j][i] = low + cost(j, i)
+            back[j][i] = low_at
+    last = min(range(len(runs)), key=lambda i: best[-1][i], default=-1)
+    if last < 0 or best[-1][last] == inf:
+        return None
+    chosen = [last]
+    for j in range(len(expected) - 1, 0, -1):
+        chosen.append(back[j][chosen[-1]])
+    cuts = [int(mids[i]) for i in reversed(chosen)]
     edges = [0, *cuts, len(samples)]
     return [samples[a:b] for a, b in zip(edges, edges[1:], strict=False)]

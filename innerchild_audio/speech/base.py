@@ -41,10 +41,13 @@ class BatchEngine(Engine, Protocol):
         texts: Sequence[str],
         voice: Voice,
         *,
-        jobs: int,
+        jobs: int | None,
         on_clip: Callable[[str, Clip], None],
     ) -> None:
-        """Synthesize `texts`, calling `on_clip(text, clip)` as each clip is complete."""
+        """Synthesize `texts`, calling `on_clip(text, clip)` as each clip is complete.
+
+        `jobs` bounds the parallel work (None: the engine's own default).
+        """
         ...
 
     def voice_info(self, voice: Voice) -> dict[str, object]:

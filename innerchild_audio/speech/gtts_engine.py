@@ -80,9 +80,13 @@ class GttsEngine:
         return clips[text]
 
     def synthesize_batch(
-        self, texts: Sequence[str], voice: Voice, *, jobs: int, on_clip: OnClip
+        self, texts: Sequence[str], voice: Voice, *, jobs: int | None, on_clip: OnClip
     ) -> None:
-        """Synthesize `texts`, calling `on_clip(text, clip)` as each one is ready."""
+        """Synthesize `texts`, calling `on_clip(text, clip)` as each one is ready.
+
+        Every request is its own job on the pool; the job that brings a group's
+        last chunk decodes the group and hands out its clips.
+        """
         check_lang(voice.lang)
         speakable = [t for t in texts if _SPEAKABLE.search(t)]
         for text in texts:
@@ -90,11 +94,30 @@ class GttsEngine:
                 on_clip(text, Clip(np.zeros(0, dtype=np.float32), GTTS_SAMPLE_RATE))
         gate = Gate()
         groups = pack(speakable, self.limit)
-        workers = max(1, min(self.max_workers, jobs, len(groups)))
-        run_all([lambda g=g: self._group(g, voice, gate, on_clip) for g in groups], workers)
+        fetched: list[dict[int, bytes]] = [{} for _ in groups]
+        lock = threading.Lock()
 
-    def _group(self, group: Group, voice: Voice, gate: Gate, on_clip: OnClip) -> None:
-        audio = b"".join(self._request(chunk, voice, gate) for chunk in group.chunks)
+        def fetch(index: int, part: int) -> None:
+            data = self._request(groups[index].chunks[part], voice, gate)
+            with lock:
+                fetched[index][part] = data
+                complete = len(fetched[index]) == len(groups[index].chunks)
+            if complete:
+                audio = b"".join(fetched[index][p] for p in range(len(groups[index].chunks)))
+                self._finish(groups[index], audio, voice, gate, on_clip)
+
+        jobs_ = [
+            (lambda i=i, p=p: fetch(i, p))
+            for i, group in enumerate(groups)
+            for p in range(len(group.chunks))
+        ]
+        workers = max(1, min(self.max_workers, jobs or self.max_workers, len(jobs_)))
+        run_all(jobs_, workers)
+
+    def _finish(
+        self, group: Group, audio: bytes, voice: Voice, gate: Gate, on_clip: OnClip
+    ) -> None:
+        """Decode a group's MP3 and hand each of its texts its clip."""
         samples = decode_mp3(audio, rate=voice.rate)
         if len(group.texts) == 1:
             on_clip(group.texts[0], _clip(samples))
@@ -104,7 +127,9 @@ class GttsEngine:
             log.info("no clear pauses between %d packed sentences; asking one by one",
                      len(group.texts))
             for text in group.texts:
-                self._group(Group((text,), (" ".join(text.split()),)), voice, gate, on_clip)
+                alone = " ".join(text.split())
+                self._finish(Group((text,), (alone,)), self._request(alone, voice, gate),
+                             voice, gate, on_clip)
             return
         for text, piece in zip(group.texts, pieces, strict=True):
             on_clip(text, _clip(piece))

@@ -140,15 +140,15 @@ class PiperEngine:
         return clips[text]
 
     def synthesize_batch(
-        self, texts: Sequence[str], voice: Voice, *, jobs: int, on_clip: OnClip
+        self, texts: Sequence[str], voice: Voice, *, jobs: int | None, on_clip: OnClip
     ) -> None:
-        """Synthesize `texts` on up to `jobs` workers, calling `on_clip` as each is ready."""
+        """Synthesize `texts` on `jobs` workers (default: the cores), calling `on_clip`."""
         if voice.rate <= 0:
             raise SpeechError(f"rate must be positive, got {voice.rate}")
         if not texts:
             return
         files = find_voice(voice.model, self.voices_dir)
-        workers = max(1, min(jobs, len(texts)))
+        workers = max(1, min(jobs or cpu_count(), len(texts)))
         threads = self.threads or (None if workers == 1 else max(1, cpu_count() // workers))
         local = threading.local()
 

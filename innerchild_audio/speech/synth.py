@@ -15,7 +15,7 @@ from innerchild_audio.speech.base import BatchEngine, Clip
 from innerchild_audio.speech.cache import ClipCache, cache_key
 from innerchild_audio.speech.gtts_engine import GttsEngine
 from innerchild_audio.speech.paths import resolve_cache_dir
-from innerchild_audio.speech.piper_engine import PiperEngine, cpu_count
+from innerchild_audio.speech.piper_engine import PiperEngine
 from innerchild_audio.speech.progress import Progress
 from innerchild_audio.timeline import SpeechRequest
 
@@ -51,14 +51,14 @@ def synthesize_all(
     """A clip for every request, from the cache when it has one.
 
     `engine` None uses each voice's engine; a name overrides them all. `auto` is
-    resolved once per call. `jobs` bounds parallel work (default: the cores).
+    resolved once per call. `jobs` bounds parallel work: Piper runs that many
+    workers (default: the cores); gTTS keeps its small pool, never above `jobs`.
     `engines` replaces the engine objects (tests pass ones with fast retries).
     """
     unique = list(dict.fromkeys(requests))
     if engine is not None and engine not in ENGINES:
         raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    jobs = cpu_count() if jobs is None else jobs
-    if jobs < 1:
+    if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     engines = dict(engines) if engines is not None else default_engines(voices_dir)
     cache = ClipCache(resolve_cache_dir(cache_dir))
