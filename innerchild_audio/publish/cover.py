@@ -67,7 +67,10 @@ def cover_problems(path: Path) -> tuple[CoverInfo | None, list[str]]:
 
 
 def _font(size_px: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size_px)
+    try:
+        return ImageFont.load_default(size=size_px)
+    except (TypeError, ImportError):  # Pillow < 10.1 or no FreeType: small bitmap font
+        return ImageFont.load_default()
 
 
 def _wrap(draw: ImageDraw.ImageDraw, text: str, font: object, width_px: float) -> list[str]:
