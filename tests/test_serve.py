@@ -267,3 +267,14 @@ def test_serve_command_on_the_lan_prints_the_feed_url_and_a_qr_code(site: Path):
         process.send_signal(signal.SIGINT)
         process.wait(10)
     assert process.returncode == 0
+
+
+def test_serve_command_usage_errors(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from innerchild_audio.cli import main
+
+    missing = CliRunner().invoke(main, ["serve", str(tmp_path / "nothing"), "--port", "0"])
+    assert missing.exit_code == 2 and "is not a folder" in missing.output
+    both = CliRunner().invoke(main, ["serve", str(tmp_path), "--lan", "--host", "::1"])
+    assert both.exit_code == 2 and "--lan and --host cannot be used together" in both.output

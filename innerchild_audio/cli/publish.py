@@ -48,8 +48,7 @@ def publish_command(
     """Build the podcast site: feed.xml, episodes, transcripts, chapters, cover, index.html."""
     result = publish_site(rendered_dir, out_dir, channel_file=channel_file, base_url=base_url,
                           state_file=state_file)
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    # Warnings (e.g. an episode cover left out) are logged by the library.
     count = len(result.episodes)
     click.echo(f"Published {count} episode{'' if count == 1 else 's'} "
                f"({len(result.new_slugs)} new) to {result.out_dir}")
