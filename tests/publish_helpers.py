@@ -34,6 +34,10 @@ def silent_mp3_bytes(frames: int) -> bytes:
     return _SILENT_FRAME * frames
 
 
+def silent_mp3_duration_s(frames: int) -> float:
+    return frames * _FRAME_SAMPLES / SAMPLE_RATE
+
+
 def mp3_duration_s(path: Path) -> float:
     return float(MP3(path).info.length)
 
@@ -51,13 +55,14 @@ def write_session(
     chapters: list[tuple[float, str]] | None = None,
     cover: Path | None = None,
     inputs_hash: str = "0" * 64,
+    duration_s: float | None = None,
     **extra: Any,
 ) -> Path:
     """Write {slug}.mp3/.vtt/.srt/.chapters.json/.manifest.json as the render stage would."""
     folder.mkdir(parents=True, exist_ok=True)
     mp3 = folder / f"{slug}.mp3"
     mp3.write_bytes(audio if isinstance(audio, bytes) else audio.read_bytes())
-    duration_s = round(mp3_duration_s(mp3), 3)
+    duration_s = round(mp3_duration_s(mp3) if duration_s is None else duration_s, 3)
     chapters = chapters if chapters is not None else [(0.0, "Arriving"), (1.0, "Resting")]
     (folder / f"{slug}.vtt").write_text(
         "WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nWelcome.\n", encoding="utf-8")

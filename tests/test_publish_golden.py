@@ -1,6 +1,7 @@
 """The feed byte for byte against tests/golden/feed.xml.
 
-Audio is built frame by frame (no encoder), so byte counts are the same on every machine.
+Audio is built frame by frame (no encoder, no decoder), so byte counts and durations are the
+same on every machine.
 After an intended change to the feed, regenerate with INNERCHILD_UPDATE_GOLDEN=1 and review
 the diff.
 """
@@ -16,6 +17,7 @@ from publish_helpers import (
     TRICKY_TITLE,
     TRICKY_WARNING,
     silent_mp3_bytes,
+    silent_mp3_duration_s,
     write_podcast_yaml,
     write_session,
 )
@@ -31,13 +33,16 @@ def _publish(root: Path) -> bytes:
     cover = root / "art.jpg"
     cover.write_bytes(generate_cover("Meeting Your Child Self"))
     write_session(rendered, "meeting-your-child-self", silent_mp3_bytes(96), cover=cover,
+                  duration_s=silent_mp3_duration_s(96),
                   title="Meeting Your Child Self",
                   description="A gentle visualization.\nFor meeting the child you once were.",
                   content_warning="Childhood memories may come up.", episode=1, season=1,
                   chapters=[(0.0, "Arriving"), (1.0, "Meeting your child self")])
     write_session(rendered, "a-safe-place", silent_mp3_bytes(77), title=TRICKY_TITLE,
+                  duration_s=silent_mp3_duration_s(77),
                   description=TRICKY_NOTES, content_warning=TRICKY_WARNING, episode=2, season=1)
     write_session(rendered, "three-minute-reset", silent_mp3_bytes(40),
+                  duration_s=silent_mp3_duration_s(40),
                   title="Three-Minute Reset", chapters=[])
     podcast = write_podcast_yaml(root / "meditations", (
         "title: Inner Child Sessions\n"
