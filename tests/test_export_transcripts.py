@@ -116,3 +116,15 @@ def test_chapters_json() -> None:
     assert document == {"version": "1.2.0", "chapters": [
         {"startTime": 0, "title": "Arriving"}, {"startTime": 30.5, "title": "Leaving"}]}
     assert chapters.chapters_json(TIMELINE).endswith("\n")
+
+
+def test_srt_pieces_are_evenly_filled() -> None:
+    sentence = "Let your shoulders soften, and let your breath slow down by itself."
+    groups = transcripts.srt_groups(sentence)
+    assert len(groups) == 2  # 67 characters: two cues, not three
+    sizes = [sum(len(line) for line in lines) for lines in groups]
+    assert min(sizes) > len(sentence) / 3  # no lonely last word
+    assert transcripts.srt_groups("Thank you for being here with me today.") == [
+        ["Thank you for being", "here with me today."]]
+    unbroken = transcripts.srt_groups("x" * 70)  # a word longer than a line is cut
+    assert len(unbroken) == 2 and "".join("".join(g) for g in unbroken) == "x" * 70
