@@ -1,0 +1,15 @@
+"""Mixing: a timeline and its speech clips in, one float32 PCM buffer out.
+
+    from innerchild_audio.mix import mix_session
+    audio = mix_session(timeline, clips, sample_rate=44100, channels=1)
+
+Modules: `mixer` (assembly), `bed` (background, fades, ducking), `sources`
+(generated noise, drone, looped files), `sounds` (singing bowl, breathing
+tones), `levels` (the voice reference level), `decode` (files and resampling),
+`fades` (gain curves), `meter` (BS.1770 loudness and true peak).
+"""
+
+from innerchild_audio.mix.decode import audio_duration_ms, decode_file
+from innerchild_audio.mix.mixer import mix_session
+
+__all__ = ["mix_session", "decode_file", "audio_duration_ms"]

@@ -1,0 +1,162 @@
+"""Assembling a session from its timeline, in one pass into one buffer.
+
+The buffer is allocated once at its final length; every event is added into
+its own window of it in place (no appends, no overlays). Each event stays
+inside [start, start + duration) of the timeline, so a pause window holds
+nothing but the bed. Every clip edge is faded so nothing clicks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping
+from typing import Final
+
+import numpy as np
+
+from innerchild_audio.errors import RenderError, UsageError
+from innerchild_audio.mix.bed import DuckEnvelope, add_beds
+from innerchild_audio.mix.decode import decode_file, resample
+from innerchild_audio.mix.fades import db_to_gain, fade_edges, ms_to_frames
+from innerchild_audio.mix.levels import NOMINAL_SPEECH_DB, speech_gains_db
+from innerchild_audio.mix.sounds import (
+    CUT_FADE_MS,
+    SOUND_EDGE_FADE_MS,
+    bowl_strike,
+    breath_tone,
+    scaled_to_bell_peak,
+)
+from innerchild_audio.speech.base import Clip
+from innerchild_audio.timeline import (
+    BellEvent,
+    BreathEvent,
+    SilenceEvent,
+    SoundEvent,
+    SpeechEvent,
+    SpeechRequest,
+    Timeline,
+    ToneEvent,
+)
+
+log = logging.getLogger(__name__)
+
+SPEECH_EDGE_FADE_MS: Final = 5
+DURATION_TOLERANCE_MS: Final = 1  # clip durations are rounded to the ms by both sides
+MIN_SAMPLE_RATE: Final = 8000
+MAX_SAMPLE_RATE: Final = 192000
+
+
+def mix_session(timeline: Timeline, clips: Mapping[SpeechRequest, Clip], *,
+                sample_rate: int = 44100, channels: int = 1) -> np.ndarray:
+    """The session's audio, float32 shaped (frames, channels).
+
+    frames == round(timeline.total_ms * sample_rate / 1000). Speech is levelled
+    to NOMINAL_SPEECH_DB active RMS; the bed sits `volume_db` below that and
+    ducks `duck_db` further under speech. Levels are left unmastered (peaks may
+    exceed full scale only in pathological mixes; `master` sets the final level).
+    Stereo carries the mono mix on both channels.
+
+    Raises RenderError when a clip is missing or does not fit its event, or an
+    audio file cannot be decoded; UsageError for an unsupported rate or layout.
+    """
+    if not isinstance(sample_rate, int) or not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise UsageError(f"sample rate must be {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz, "
+                         f"got {sample_rate!r}")
+    if channels not in (1, 2):
+        raise UsageError(f"channels must be 1 (mono) or 2 (stereo), got {channels!r}")
+    speech = timeline.speech
+    _check_clips(speech, clips)
+    frames = ms_to_frames(timeline.total_ms, sample_rate)
+    out = np.zeros((frames, channels), dtype=np.float32)
+    mono = out[:, 0]  # mixed here; stereo copies it across at the end
+
+    if timeline.beds:
+        duck = DuckEnvelope.from_speech(speech, sample_rate)
+        add_beds(mono, timeline.beds, duck, sample_rate, NOMINAL_SPEECH_DB)
+
+    voice_gains = speech_gains_db(clips, (e.request for e in speech))
+    uses = Counter(e.request for e in speech)
+    prepared: dict[SpeechRequest, np.ndarray] = {}
+    bell_files: dict[str, np.ndarray] = {}
+    for event in timeline.events:
+        start = ms_to_frames(event.start_ms, sample_rate)
+        stop = min(ms_to_frames(event.start_ms + event.duration_ms, sample_rate), frames)
+        if start >= stop:
+            continue
+        if isinstance(event, SpeechEvent):
+            samples = prepared.get(event.request)
+            if samples is None:
+                samples = _prepare_speech(clips[event.request], voice_gains[event.request.voice],
+                                          sample_rate)
+                if uses[event.request] > 1:
+                    prepared[event.request] = samples
+            _place(mono, samples, start, stop, ms_to_frames(SPEECH_EDGE_FADE_MS, sample_rate))
+        elif isinstance(event, BellEvent):
+            _add_bell(mono, event, start, stop, sample_rate, bell_files)
+        elif isinstance(event, ToneEvent):
+            mono[start:stop] += breath_tone(stop - start, sample_rate, rising=event.rising)
+        elif isinstance(event, SoundEvent):
+            _add_sound(mono, event, start, stop, sample_rate)
+        elif not isinstance(event, (SilenceEvent, BreathEvent)):  # those add nothing
+            raise RenderError(f"cannot mix an event of type {type(event).__name__}")
+
+    if channels == 2:
+        out[:, 1] = mono
+    return out
+
+
+def _check_clips(speech: tuple[SpeechEvent, ...], clips: Mapping[SpeechRequest, Clip]) -> None:
+    for event in speech:
+        clip = clips.get(event.request)
+        if clip is None:
+            raise RenderError(f"{event.source}: no speech clip for {event.request.text!r}")
+        if abs(clip.duration_ms - event.duration_ms) > DURATION_TOLERANCE_MS:
+            raise RenderError(
+                f"{event.source}: the clip for {event.request.text!r} lasts {clip.duration_ms} ms "
+                f"but the timeline gives it {event.duration_ms} ms; build the timeline from "
+                "the synthesized clip durations")
+
+
+def _prepare_speech(clip: Clip, gain_db: float, sample_rate: int) -> np.ndarray:
+    """The clip at the session rate and the voice's level, its edges faded (a new array)."""
+    samples = resample(clip.samples, clip.sample_rate, sample_rate)
+    gain = np.float32(db_to_gain(gain_db))
+    samples = samples * gain if samples is clip.samples or gain != 1 else samples
+    fade = ms_to_frames(SPEECH_EDGE_FADE_MS, sample_rate)
+    return fade_edges(samples, fade, fade)
+
+
+def _place(mono: np.ndarray, samples: np.ndarray, start: int, stop: int, cut_fade: int) -> None:
+    """Add `samples` at `start`, cut at `stop`; a cut end gets a fade of `cut_fade` frames."""
+    n = min(len(samples), stop - start)
+    if n <= 0:
+        return
+    if n < len(samples):
+        samples = fade_edges(samples[:n].copy(), 0, cut_fade)
+    mono[start: start + n] += samples
+
+
+def _add_bell(mono: np.ndarray, event: BellEvent, start: int, stop: int, sample_rate: int,
+              bell_files: dict[str, np.ndarray]) -> None:
+    if event.sound is None:
+        strike = bowl_strike(sample_rate)
+    else:
+        key = str(event.sound)
+        if key not in bell_files:
+            strike = scaled_to_bell_peak(decode_file(event.sound, sample_rate))
+            edge = ms_to_frames(SOUND_EDGE_FADE_MS, sample_rate)
+            bell_files[key] = fade_edges(strike, edge, edge)
+        strike = bell_files[key]
+    cut = ms_to_frames(CUT_FADE_MS, sample_rate)
+    for k in range(event.strikes):
+        at = ms_to_frames(event.start_ms + k * event.gap_ms, sample_rate)
+        _place(mono, strike, at, stop, cut)
+
+
+def _add_sound(mono: np.ndarray, event: SoundEvent, start: int, stop: int,
+               sample_rate: int) -> None:
+    decoded = decode_file(event.file, sample_rate)
+    samples = decoded[: stop - start] * np.float32(db_to_gain(event.gain_db))
+    edge = ms_to_frames(SOUND_EDGE_FADE_MS, sample_rate)
+    _place(mono, fade_edges(samples, edge, edge), start, stop, edge)
