@@ -1,0 +1,308 @@
+"""Loudness and true peak per ITU-R BS.1770-4, measured in blocks.
+
+Integrated loudness uses pyloudnorm's K-weighting filters and reproduces its
+gating exactly (same 400 ms blocks at 75 % overlap, same -70 LUFS absolute and
+-10 LU relative gates; tests compare the two), but filters the signal in
+chunks and keeps only the per-block energies: no copy of a whole session, and
+after a change to part of the signal only the blocks it touches are measured
+again. True peak is the largest magnitude of the signal upsampled 4x (scipy's
+resample_poly, with its default filter). Blocks whose sample peak proves they
+cannot reach a threshold (a bound from the filter's coefficients) are never
+upsampled, which is most of a speech session.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Final
+
+import numpy as np
+from pyloudnorm.iirfilter import IIRfilter
+from scipy.signal import firwin, resample_poly, sosfilt
+
+GATE_BLOCK_S: Final = 0.400
+GATE_OVERLAP: Final = 0.75
+ABSOLUTE_GATE_LUFS: Final = -70.0
+RELATIVE_GATE_LU: Final = -10.0
+CHANNEL_WEIGHTS: Final = (1.0, 1.0, 1.0, 1.41, 1.41)  # L, R, C, Ls, Rs
+FILTER_CHUNK_FRAMES: Final = 1 << 20
+PREROLL_S: Final = 0.5  # the K-filter forgets its start state long before this
+
+OVERSAMPLING: Final = 4
+PEAK_BLOCK_FRAMES: Final = 4096
+PEAK_TASK_FRAMES: Final = 1 << 18
+_PEAK_MARGIN: Final = 32  # input frames of context on each side of an upsampled stretch
+# resample_poly's own default design for up=4 (81 taps, Kaiser beta 5), fixed here so
+# the bound below describes exactly the filter in use.
+_TP_FILTER: Final = firwin(2 * 10 * OVERSAMPLING + 1, 1.0 / OVERSAMPLING, window=("kaiser", 5.0))
+# No upsampled value exceeds the largest input magnitude nearby times the largest
+# sum of |coefficients| of one polyphase branch (about 2.24, +7 dB).
+TRUE_PEAK_BOUND: Final = float(max(np.abs(OVERSAMPLING * _TP_FILTER[p::OVERSAMPLING]).sum()
+                                   for p in range(OVERSAMPLING)))
+
+
+def _workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def as_frames(audio: np.ndarray) -> np.ndarray:
+    """A (frames, channels) view of mono (frames,) or multichannel audio."""
+    return audio[:, np.newaxis] if audio.ndim == 1 else audio
+
+
+# --- loudness -----------------------------------------------------------------------
+
+def _k_weighting(sample_rate: int) -> np.ndarray:
+    """pyloudnorm's K-weighting (high shelf, then high pass) as second-order sections."""
+    shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sample_rate, "high_shelf")
+    high_pass = IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass")
+    return np.array([np.concatenate([f.b, f.a]) for f in (shelf, high_pass)])
+
+
+class LoudnessBlocks:
+    """The K-weighted mean square of every gating block, per channel.
+
+    Shorter audio than one gating block (pyloudnorm refuses it) is measured as
+    a single block spanning the whole signal.
+    """
+
+    def __init__(self, audio: np.ndarray, sample_rate: int):
+        frames = as_frames(audio)
+        self.sample_rate = sample_rate
+        self._sos = _k_weighting(sample_rate)
+        n, channels = frames.shape
+        self._n = n
+        block = GATE_BLOCK_S * sample_rate
+        if n >= block:
+            step = 1.0 - GATE_OVERLAP
+            duration = n / sample_rate
+            count = int(np.round((duration - GATE_BLOCK_S) / (GATE_BLOCK_S * step))) + 1
+            j = np.arange(count)
+            # the same float expressions as pyloudnorm, so the same integer bounds
+            self._lower = (GATE_BLOCK_S * (j * step) * sample_rate).astype(np.int64)
+            self._upper = np.minimum(
+                (GATE_BLOCK_S * (j * step + 1) * sample_rate).astype(np.int64), n)
+            self._norm = 1.0 / (GATE_BLOCK_S * sample_rate)
+        else:
+            self._lower = np.zeros(1 if n else 0, dtype=np.int64)
+            self._upper = np.full(len(self._lower), n, dtype=np.int64)
+            self._norm = 1.0 / n if n else 0.0
+        self._weights = np.array(CHANNEL_WEIGHTS[:channels])
+        self.energy = np.zeros((channels, len(self._lower)))
+        self._measure(frames, np.arange(len(self._lower)))
+
+    def _measure(self, frames: np.ndarray, blocks: np.ndarray) -> None:
+        """Fill `energy` for the given (sorted) block indices from `frames`."""
+        if len(blocks) == 0:
+            return
+        lo, hi = self._lower[blocks], self._upper[blocks]
+        marks = np.unique(np.concatenate([lo, hi]))  # prefix sums are needed at these frames
+        start, stop = int(marks[0]), int(marks[-1])
+        # a long stretch is cut in parts so two cores share the filtering
+        parts = _workers() if stop - start > 4 * FILTER_CHUNK_FRAMES else 1
+        cuts = [start + (stop - start) * k // parts for k in range(parts + 1)]
+        preroll = round(PREROLL_S * self.sample_rate)
+
+        def run(task: tuple[int, int]) -> tuple[np.ndarray, float]:
+            channel, part = task
+            a, b = cuts[part], cuts[part + 1]
+            inside = marks[(marks > a) & (marks <= b)]
+            return _prefix_sums(frames[:, channel], self._sos, a, b, inside, preroll)
+
+        tasks = [(c, k) for c in range(frames.shape[1]) for k in range(parts)]
+        if len(tasks) > 1:
+            with ThreadPoolExecutor(min(len(tasks), 4)) as pool:
+                results = list(pool.map(run, tasks))
+        else:
+            results = [run(tasks[0])]
+        lo_at, hi_at = np.searchsorted(marks, lo), np.searchsorted(marks, hi)
+        for channel in range(frames.shape[1]):
+            prefix = np.zeros(len(marks))  # sums over [start, mark)
+            base = 0.0
+            for part in range(parts):
+                sums, total = results[channel * parts + part]
+                a, b = cuts[part], cuts[part + 1]
+                prefix[(marks > a) & (marks <= b)] = base + sums
+                base += total
+            self.energy[channel, blocks] = self._norm * (prefix[hi_at] - prefix[lo_at])
+
+    def scale(self, gain: float) -> None:
+        """The whole signal was multiplied by `gain`."""
+        self.energy *= gain * gain
+
+    def update(self, audio: np.ndarray, start: int, stop: int) -> None:
+        """Frames [start, stop) changed: measure the blocks that overlap them again."""
+        blocks = np.nonzero((self._upper > start) & (self._lower < stop))[0]
+        self._measure(as_frames(audio), blocks)
+
+    def loudness(self) -> float:
+        """Integrated loudness, LUFS (-inf for silence)."""
+        return gated_loudness(self.energy, self._weights)
+
+
+def _prefix_sums(signal: np.ndarray, sos: np.ndarray, start: int, stop: int,
+                 marks: np.ndarray, preroll: int) -> tuple[np.ndarray, float]:
+    """Sums of the K-weighted squares over [start, m) for each m in `marks` (all in
+    (start, stop]), and over all of [start, stop). Filtering starts `preroll`
+    frames early, so the filter has settled as if it had run from the beginning."""
+    out = np.zeros(len(marks))
+    zi = np.zeros((sos.shape[0], 2))
+    lead = max(0, start - preroll)
+    if lead < start:
+        _, zi = sosfilt(sos, signal[lead:start].astype(np.float64), zi=zi)
+    total = 0.0
+    done = 0
+    for a in range(start, stop, FILTER_CHUNK_FRAMES):
+        b = min(a + FILTER_CHUNK_FRAMES, stop)
+        y, zi = sosfilt(sos, signal[a:b].astype(np.float64), zi=zi)
+        y *= y
+        cumulative = np.cumsum(y)
+        k = np.searchsorted(marks, b, side="right")
+        out[done:k] = total + cumulative[marks[done:k] - a - 1]
+        done = k
+        total += float(cumulative[-1])
+    return out, total
+
+
+def gated_loudness(energy: np.ndarray, weights: np.ndarray) -> float:
+    """BS.1770 gating over per-block mean squares shaped (channels, blocks)."""
+    if energy.shape[1] == 0:
+        return -math.inf
+    with np.errstate(divide="ignore"):
+        block_lufs = -0.691 + 10.0 * np.log10(weights @ energy)
+    above = block_lufs >= ABSOLUTE_GATE_LUFS
+    if not above.any():
+        return -math.inf
+    relative = -0.691 + 10.0 * math.log10(float(weights @ energy[:, above].mean(axis=1)))
+    relative += RELATIVE_GATE_LU
+    kept = (block_lufs > relative) & (block_lufs > ABSOLUTE_GATE_LUFS)
+    if not kept.any():
+        return -math.inf
+    mean = float(weights @ energy[:, kept].mean(axis=1))
+    return -0.691 + 10.0 * math.log10(mean) if mean > 0 else -math.inf
+
+
+def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
+    """Integrated loudness of float audio, (frames,) or (frames, channels), in LUFS."""
+    return LoudnessBlocks(audio, sample_rate).loudness()
+
+
+# --- true peak ----------------------------------------------------------------------
+
+def _upsampled_peaks(frames: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Per input frame in [start, stop): the largest |value| of the 4x upsampled signal
+    from that frame up to the next, over all channels."""
+    lo = max(0, start - _PEAK_MARGIN)
+    hi = min(len(frames), stop + _PEAK_MARGIN)
+    window = _TP_FILTER.astype(frames.dtype)
+    up = resample_poly(frames[lo:hi], OVERSAMPLING, 1, window=window, axis=0)
+    inner = up[OVERSAMPLING * (start - lo): OVERSAMPLING * (stop - lo)]
+    return np.abs(inner).reshape(stop - start, -1).max(axis=1)
+
+
+class PeakMap:
+    """Sample peaks of fixed blocks, and true peaks where they were needed."""
+
+    def __init__(self, audio: np.ndarray):
+        self._frames = as_frames(audio)
+        n = len(self._frames)
+        self._count = -(-n // PEAK_BLOCK_FRAMES)
+        self._sample = np.zeros(self._count)
+        self._true = np.full(self._count, np.nan)
+        self._refresh_blocks(0, self._count)
+
+    def _refresh_blocks(self, first: int, last: int) -> None:
+        n = len(self._frames)
+        whole = min(last, n // PEAK_BLOCK_FRAMES)  # blocks [first, whole) are complete
+        if whole > first:
+            region = self._frames[first * PEAK_BLOCK_FRAMES: whole * PEAK_BLOCK_FRAMES]
+            region = region.reshape(whole - first, -1)
+            self._sample[first:whole] = np.maximum(region.max(axis=1), -region.min(axis=1))
+        for k in range(max(first, whole), last):
+            block = self._frames[k * PEAK_BLOCK_FRAMES: (k + 1) * PEAK_BLOCK_FRAMES]
+            self._sample[k] = max(float(block.max()), -float(block.min())) if block.size else 0
+        self._true[first:last] = np.nan
+
+    def refresh(self, start: int, stop: int) -> None:
+        """Frames [start, stop) changed."""
+        self._refresh_blocks(start // PEAK_BLOCK_FRAMES, -(-stop // PEAK_BLOCK_FRAMES))
+
+    def scale(self, gain: float) -> None:
+        self._sample *= abs(gain)
+        self._true *= abs(gain)
+
+    @property
+    def sample_peak(self) -> float:
+        return float(self._sample.max()) if self._count else 0.0
+
+    def _evaluate(self, blocks: np.ndarray, threshold: float | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """True peaks of `blocks`; with a threshold, also the frames above it."""
+        n = len(self._frames)
+        tasks: list[tuple[int, int]] = []
+        if len(blocks):
+            # contiguous blocks go together (fewer, longer upsampling calls)
+            breaks = np.nonzero(np.diff(blocks) != 1)[0] + 1
+            for run in np.split(blocks, breaks):
+                a = int(run[0]) * PEAK_BLOCK_FRAMES
+                b = min(n, (int(run[-1]) + 1) * PEAK_BLOCK_FRAMES)
+                tasks.extend((s, min(s + PEAK_TASK_FRAMES, b))
+                             for s in range(a, b, PEAK_TASK_FRAMES))
+
+        def run_task(task: tuple[int, int]) -> tuple[int, np.ndarray]:
+            return task[0], _upsampled_peaks(self._frames, *task)
+
+        if len(tasks) > 1:
+            with ThreadPoolExecutor(_workers()) as pool:
+                results = list(pool.map(run_task, tasks))
+        else:
+            results = [run_task(t) for t in tasks]
+        over_frames: list[np.ndarray] = []
+        over_values: list[np.ndarray] = []
+        for a, peaks in results:
+            first = a // PEAK_BLOCK_FRAMES
+            for k in range(first, first + -(-len(peaks) // PEAK_BLOCK_FRAMES)):
+                part = peaks[k * PEAK_BLOCK_FRAMES - a: (k + 1) * PEAK_BLOCK_FRAMES - a]
+                self._true[k] = float(part.max())
+            if threshold is not None:
+                idx = np.nonzero(peaks > threshold)[0]
+                over_frames.append(idx + a)
+                over_values.append(peaks[idx].astype(np.float64))
+        if not over_frames:
+            return np.zeros(0, np.int64), np.zeros(0)
+        order = np.argsort(np.concatenate(over_frames), kind="stable")
+        return np.concatenate(over_frames)[order], np.concatenate(over_values)[order]
+
+    def over(self, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+        """Frames whose true peak exceeds `threshold` (sorted), and those peaks."""
+        known = ~np.isnan(self._true)
+        candidates = np.nonzero(np.where(known, self._true, self._sample * TRUE_PEAK_BOUND)
+                                > threshold)[0]
+        return self._evaluate(candidates, threshold)
+
+    def true_peak(self) -> float:
+        """The exact true peak (linear), upsampling only blocks that could hold it.
+
+        The 4x filter passes every input sample through unchanged (its zero
+        phase is a unit impulse), so the largest sample peak is a floor under
+        the true peak; only blocks whose bound rises above that floor can hold it.
+        """
+        if self._count == 0:
+            return 0.0
+        floor = float(self._sample.max())
+        unknown = np.nonzero(np.isnan(self._true) & (self._sample * TRUE_PEAK_BOUND > floor))[0]
+        self._evaluate(unknown)
+        known = self._true[~np.isnan(self._true)]
+        return max(floor, float(known.max())) if len(known) else floor
+
+
+def true_peak(audio: np.ndarray) -> float:
+    """Largest magnitude of the 4x upsampled signal (linear; 1.0 is 0 dBTP)."""
+    return PeakMap(audio).true_peak()
+
+
+def true_peak_dbtp(audio: np.ndarray) -> float:
+    peak = true_peak(audio)
+    return 20.0 * math.log10(peak) if peak > 0 else -math.inf
