@@ -15,7 +15,7 @@ from innerchild_audio.model import BackgroundChange, Say, Script
 from innerchild_audio.plan import build_timeline, lay_out
 from innerchild_audio.script import load_script
 from innerchild_audio.sentences import split_sentences
-from innerchild_audio.timeline import Timeline
+from innerchild_audio.timeline import SilenceEvent, Timeline
 from innerchild_audio.units import parse_duration_ms
 
 LIBRARY: Final = Path(__file__).resolve().parent.parent / "meditations"
@@ -196,6 +196,17 @@ def test_speech_is_at_most_60_percent_of_the_default_runtime(episode: int) -> No
     planned = timeline(episode, script(episode).length_ms)
     speech_ms = sum(e.duration_ms for e in planned.speech)
     assert speech_ms <= 0.6 * planned.total_ms
+
+
+@episodes
+def test_estimated_pace_stays_between_100_and_130_words_per_minute(episode: int) -> None:
+    planned = timeline(episode, script(episode).length_ms)
+    speech_ms = sum(e.duration_ms for e in planned.speech)
+    between_ms = sum(e.duration_ms for e in planned.events
+                     if isinstance(e, SilenceEvent) and e.reason == "sentence")
+    words = sum(len(e.request.text.split()) for e in planned.speech)
+    assert words * MINUTE_MS / speech_ms <= 130
+    assert 100 <= words * MINUTE_MS / (speech_ms + between_ms) <= 130
 
 
 @pytest.mark.parametrize("episode", NAMED)
