@@ -261,3 +261,10 @@ def test_request_text_reads_back_what_gtts_sent(mock, tmp_path):
     FakeGoogle().install(mock)
     run(["Ünïcode “quotes” — fine."], tmp_path, GttsEngine(retry=no_sleep_policy()))
     assert request_text(mock.calls[0].request.body) == "Ünïcode “quotes” — fine."
+
+
+def test_sharing_requests_can_be_switched_off(mock, tmp_path):
+    fake = FakeGoogle().install(mock)
+    texts = ["Breathe in.", "Hold it gently."]
+    run(texts, tmp_path, GttsEngine(retry=no_sleep_policy(), share_requests=False))
+    assert sorted(fake.texts) == sorted(texts)

@@ -59,6 +59,7 @@ class GttsEngine:
     timeout_s: float | tuple[float, float] = TIMEOUT_S
     max_workers: int = MAX_WORKERS
     limit: int = MAX_CHARS
+    share_requests: bool = True  # short neighbouring sentences share one request
     requests_made: int = 0  # every HTTP request this engine attempted
     _count_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -93,7 +94,7 @@ class GttsEngine:
             if not _SPEAKABLE.search(text):  # gTTS refuses these; there is nothing to say
                 on_clip(text, Clip(np.zeros(0, dtype=np.float32), GTTS_SAMPLE_RATE))
         gate = Gate()
-        groups = pack(speakable, self.limit)
+        groups = pack(speakable, self.limit, share=self.share_requests)
         fetched: list[dict[int, bytes]] = [{} for _ in groups]
         lock = threading.Lock()
 
@@ -106,13 +107,13 @@ class GttsEngine:
                 audio = b"".join(fetched[index][p] for p in range(len(groups[index].chunks)))
                 self._finish(groups[index], audio, voice, gate, on_clip)
 
-        jobs_ = [
+        tasks = [
             (lambda i=i, p=p: fetch(i, p))
             for i, group in enumerate(groups)
             for p in range(len(group.chunks))
         ]
-        workers = max(1, min(self.max_workers, jobs or self.max_workers, len(jobs_)))
-        run_all(jobs_, workers)
+        workers = max(1, min(self.max_workers, jobs or self.max_workers, len(tasks)))
+        run_all(tasks, workers)
 
     def _finish(
         self, group: Group, audio: bytes, voice: Voice, gate: Gate, on_clip: OnClip

@@ -93,8 +93,11 @@ def _may_cut(text: str, at: int, limit: int) -> bool:
     return right - left > limit
 
 
-def pack(texts: Sequence[str], limit: int = MAX_CHARS) -> list[Group]:
-    """Groups of `texts`, in order: long texts alone, short neighbours sharing a request."""
+def pack(texts: Sequence[str], limit: int = MAX_CHARS, *, share: bool = True) -> list[Group]:
+    """Groups of `texts`, in order: long texts alone, short neighbours sharing a request
+
+    (unless `share` is False: then every text has requests of its own).
+    """
     groups: list[Group] = []
     pending: list[tuple[str, str]] = []  # (text as given, whitespace normalised)
 
@@ -109,7 +112,7 @@ def pack(texts: Sequence[str], limit: int = MAX_CHARS) -> list[Group]:
             flush()
             groups.append(Group((text,), tuple(split_long(clean, limit))))
             continue
-        if pending and sum(len(c) + 1 for _, c in pending) + len(clean) > limit:
+        if pending and (not share or sum(len(c) + 1 for _, c in pending) + len(clean) > limit):
             flush()
         pending.append((text, clean))
     flush()
