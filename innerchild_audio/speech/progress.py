@@ -57,7 +57,7 @@ class Progress:
 
     def _draw(self) -> None:
         if self.enabled:
-            self.stream.write("\r" + self.line())
+            self.stream.write("\r" + self.line() + "\x1b[K")  # erase what a longer line left
             self.stream.flush()
 
     def close(self) -> None:
