@@ -31,8 +31,8 @@ DRONE_PERIOD_S: Final = 60  # every frequency below is a multiple of 1/60 Hz: a 
 # (frequency Hz, amplitude): a low A with its octave and fifth, each doubled a
 # fraction of a hertz apart so the drone slowly beats and breathes.
 DRONE_PARTIALS: Final = (
-    (55.0, 0.55), (110.0, 1.0), (110.25, 0.8), (165.0, 0.45), (164.8, 0.35),
-    (220.0, 0.22), (220.5, 0.18), (330.0, 0.08),
+    (55.0, 0.55), (110.0, 1.0), (110.25, 0.35), (165.0, 0.45), (164.8, 0.15),
+    (220.0, 0.22), (220.5, 0.08), (330.0, 0.08),
 )
 DRONE_SWELL_HZ: Final = (1 / 20, 1 / 30)  # slow amplitude movement, also on the 1/60 grid
 
@@ -90,7 +90,10 @@ def _noise_filter(kind: str, sample_rate: int
 
 
 class LoopSource:
-    """`head` once, then `loop` over and over (exact copies: no state but a position)."""
+    """Sample p of the stream is head[p] while p < len(head), else loop[p % len(loop)].
+
+    So `head` stands in for the loop's first samples on the first pass only.
+    """
 
     def __init__(self, head: np.ndarray, loop: np.ndarray):
         if len(loop) == 0:
@@ -107,7 +110,7 @@ class LoopSource:
             if pos < len(self._head):
                 chunk = self._head[pos: pos + frames - done]
             else:
-                offset = (pos - len(self._head)) % len(self._loop)
+                offset = pos % len(self._loop)
                 chunk = self._loop[offset: offset + frames - done]
             out[done: done + len(chunk)] = chunk
             done += len(chunk)
