@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 
 from innerchild_audio.sentences import split_sentences
 from innerchild_audio.speech.audio import atempo_chain, split_at_pauses, trim_silence
-from innerchild_audio.speech.packing import MAX_CHARS, default_request_count, pack, split_long
+from innerchild_audio.speech.packing import (
+    MAX_CHARS,
+    default_request_count,
+    pack,
+    request_form,
+    split_long,
+)
 
 RATE = 24000
 
@@ -77,24 +83,32 @@ def test_atempo_chain_stays_within_the_filter_range(rate, chain):
 _text = st.lists(
     st.one_of(
         st.text(alphabet="abcdefghij", min_size=1, max_size=14),
-        st.sampled_from([",", ".", "!", "?", ";", ":", "…", "—", "Dr.", "1.5", "The", "I"]),
+        st.sampled_from([",", ".", "!", "?", ";", ":", "…", "—", "Dr.", "Mrs.", "St.", "1.5",
+                         "The", "I", "e.g.", "U.S."]),
     ),
     min_size=1,
     max_size=70,
 ).map(lambda words: " ".join(words))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(_text)
 def test_packing_never_makes_more_requests_than_gtts_and_keeps_every_word(text):
+    # (words of a-j only: gTTS also drops the full stop after any word ending in "st",
+    # "dr"... which can save it a request; that is a bug not copied here)
     sentences = split_sentences(text)
     groups = pack(sentences)
     chunks = [c for g in groups for c in g.chunks]
     assert all(0 < len(c) <= MAX_CHARS for c in chunks)
-    assert " ".join(chunks) == " ".join(text.split())
+    assert " ".join(chunks) == " ".join(request_form(s) for s in sentences)
     assert [t for g in groups for t in g.texts] == sentences
     if any(ch.isalnum() for ch in text):
         assert len(chunks) <= default_request_count(text)
+
+
+def test_titles_lose_their_period_as_gtts_would_drop_it_but_sentences_keep_theirs():
+    sent = request_form("Dr. Smith met Mrs. Lee first.  Rest.")
+    assert sent == "Dr Smith met Mrs Lee first. Rest."
 
 
 def test_split_long_cuts_at_clauses_rather_than_anywhere():

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from gtts import gTTS
+from gtts.tokenizer import symbols as gtts_symbols
 
 MAX_CHARS: Final = gTTS.GOOGLE_TTS_MAX_CHARS  # 100
 
@@ -23,6 +24,11 @@ _COST_SPACE: Final = 3
 _COST_WORD: Final = 20  # inside a word: only when a word is longer than the limit
 _SENTENCE_END: Final = re.compile(r"[.!?…。！？][\"'”’»)\]]*$")
 _CLAUSE_END: Final = re.compile(r"[,;:—–)\]、，；：][\"'”’»]*$")
+# Titles spoken the same without their period; gTTS drops it too, but after any word
+# ending in these letters ("first." loses its full stop), so here only whole words.
+_TITLE_PERIOD: Final = re.compile(
+    r"\b(" + "|".join(gtts_symbols.ABBREVIATIONS) + r")\.(?=\s)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,11 @@ def _cut_cost(text: str, at: int) -> int:
             return _COST_CLAUSE
         return _COST_SPACE
     return _COST_WORD
+
+
+def request_form(text: str) -> str:
+    """`text` as it is sent: whitespace normalised, periods after titles ("Dr.") dropped."""
+    return _TITLE_PERIOD.sub(r"\1", " ".join(text.split()))
 
 
 def split_long(text: str, limit: int = MAX_CHARS) -> list[str]:
@@ -107,7 +118,7 @@ def pack(texts: Sequence[str], limit: int = MAX_CHARS, *, share: bool = True) ->
             pending.clear()
 
     for text in texts:
-        clean = " ".join(text.split())
+        clean = request_form(text)
         if len(clean) > limit:
             flush()
             groups.append(Group((text,), tuple(split_long(clean, limit))))

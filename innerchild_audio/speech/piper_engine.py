@@ -112,13 +112,22 @@ def load_voice(files: VoiceFiles, threads: int | None):
     return PiperVoice(session=session, config=config)
 
 
+def _pool_key(files: VoiceFiles, threads: int | None) -> tuple[str, int | None]:
+    """Loaded voices are shared while the model file stays the same."""
+    return f"{files.model}:{file_digest(files.model)}", threads
+
+
 @dataclass
 class PiperEngine:
     name: str = "piper"
     voices_dir: Path | None = None
     threads: int | None = None  # per worker; None: the cores shared out among the jobs
     model_calls: int = 0  # voice loads and synthesis calls, for tests and benchmarks
+    voices_loaded: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # loaded voices not in use, by model and threads: workers borrow one and give it back,
+    # so a worker loads the model at most once, and later calls load nothing
+    _idle: dict[tuple[str, int | None], list[object]] = field(default_factory=dict, repr=False)
 
     def cache_identity(self, voice: Voice) -> dict[str, object]:
         files = find_voice(voice.model, self.voices_dir)
@@ -150,16 +159,31 @@ class PiperEngine:
         files = find_voice(voice.model, self.voices_dir)
         workers = max(1, min(jobs or cpu_count(), len(texts)))
         threads = self.threads or (None if workers == 1 else max(1, cpu_count() // workers))
-        local = threading.local()
 
         def job(text: str) -> None:
-            piper_voice = getattr(local, "voice", None)
-            if piper_voice is None:
-                self._count()
-                piper_voice = local.voice = load_voice(files, threads)
-            on_clip(text, self._speak(piper_voice, text, voice.rate))
+            piper_voice = self._borrow(files, threads)
+            try:
+                clip = self._speak(piper_voice, text, voice.rate)
+            finally:
+                self._give_back(files, threads, piper_voice)
+            on_clip(text, clip)
 
-        run_all([lambda t=t: job(t) for t in texts], workers)
+        # longest first, so no worker is left with a long sentence at the end
+        ordered = sorted(texts, key=len, reverse=True)
+        run_all([lambda t=t: job(t) for t in ordered], workers)
+
+    def _borrow(self, files: VoiceFiles, threads: int | None):
+        with self._lock:
+            idle = self._idle.setdefault(_pool_key(files, threads), [])
+            if idle:
+                return idle.pop()
+            self.model_calls += 1
+            self.voices_loaded += 1
+        return load_voice(files, threads)
+
+    def _give_back(self, files: VoiceFiles, threads: int | None, piper_voice: object) -> None:
+        with self._lock:
+            self._idle.setdefault(_pool_key(files, threads), []).append(piper_voice)
 
     def _count(self) -> None:
         with self._lock:

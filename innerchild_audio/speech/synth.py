@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from innerchild_audio.errors import SpeechError, UsageError
 from innerchild_audio.model import ENGINES, Voice
@@ -34,8 +36,10 @@ class SpeechResult:
     model_calls: int = field(default=0)  # Piper voice loads and synthesis calls
 
 
-def default_engines(voices_dir: Path | None = None) -> dict[str, BatchEngine]:
-    return {"gtts": GttsEngine(), "piper": PiperEngine(voices_dir=voices_dir)}
+@functools.lru_cache(maxsize=4)
+def default_engines(voices_dir: Path | None = None) -> Mapping[str, BatchEngine]:
+    """The engines, one set per process: a Piper voice once loaded serves later calls too."""
+    return MappingProxyType({"gtts": GttsEngine(), "piper": PiperEngine(voices_dir=voices_dir)})
 
 
 def synthesize_all(
