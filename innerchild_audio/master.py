@@ -23,7 +23,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from innerchild_audio.errors import RenderError
-from innerchild_audio.mix.meter import LoudnessBlocks, PeakMap, as_frames
+from innerchild_audio.mix.meter import LoudnessBlocks, PeakMap, as_frames, identical_channels
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ LIMIT_MARGIN_DB: Final = 0.05  # reduce a touch more than measured: the gain its
 LOUDNESS_TOLERANCE_LU: Final = 0.05  # make up lost loudness when limiting costs more
 MAKEUP_PASSES: Final = 2  # limiting costs a little loudness: made up at most twice
 MAX_PASSES: Final = 6  # each pass limits what the previous one left over the ceiling
+_CHECK_FRAMES: Final = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,18 +73,26 @@ def master(audio: np.ndarray, sample_rate: int, *, target_lufs: float | None = N
         work = audio
     else:
         work = np.array(audio, dtype=np.float32)
-    if not np.isfinite(work).all():
-        raise RenderError("the mix holds NaN or infinity")
     frames = as_frames(work)
+    for start in range(0, len(frames), _CHECK_FRAMES):
+        if not np.isfinite(frames[start: start + _CHECK_FRAMES]).all():
+            raise RenderError(f"the mix holds NaN or infinity near frame {start}")
     channels = frames.shape[1]
     target = default_target_lufs(channels) if target_lufs is None else float(target_lufs)
     ceiling = 10.0 ** ((true_peak_dbtp - MP3_HEADROOM_DB) / 20.0)
 
-    loudness = LoudnessBlocks(frames, sample_rate)
-    peaks = PeakMap(frames)
-    measured = loudness.loudness()
-    gain_db = 0.0 if math.isinf(measured) else target - measured
-    log.debug("measured %.2f LUFS; gain %+.2f dB to %.1f LUFS", measured, gain_db, target)
+    # dual mono (what the mixer makes for stereo): measure one channel, weighted as two;
+    # every gain below applies to all channels alike, so they stay identical
+    if identical_channels(frames):
+        measured = frames[:, :1]
+        loudness = LoudnessBlocks(measured, sample_rate, weights=(2.0,))
+    else:
+        measured = frames
+        loudness = LoudnessBlocks(measured, sample_rate)
+    peaks = PeakMap(measured)
+    initial = loudness.loudness()
+    gain_db = 0.0 if math.isinf(initial) else target - initial
+    log.debug("measured %.2f LUFS; gain %+.2f dB to %.1f LUFS", initial, gain_db, target)
     _apply_gain(frames, gain_db, loudness, peaks)
 
     for attempt in range(MAX_PASSES):
@@ -93,7 +102,7 @@ def master(audio: np.ndarray, sample_rate: int, *, target_lufs: float | None = N
         if len(over) == 0:
             break
         for start, stop in limit(frames, over, values, ceiling, sample_rate):
-            loudness.update(frames, start, stop)
+            loudness.update(measured, start, stop)
             peaks.refresh(start, stop)
         log.debug("limited %d frames over the %.2f dBTP ceiling", len(over),
                   20 * math.log10(ceiling))

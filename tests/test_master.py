@@ -18,6 +18,7 @@ from audio_helpers import (
 from innerchild_audio.errors import RenderError
 from innerchild_audio.master import MP3_HEADROOM_DB, MasterResult, master
 from innerchild_audio.mix import mix_session
+from innerchild_audio.mix.meter import identical_channels
 from innerchild_audio.model import Background
 
 SR = 44100
@@ -57,6 +58,17 @@ def test_default_targets_are_met_within_half_a_lu(channels: int, target: float) 
     assert result.loudness_lufs == pytest.approx(measured, abs=0.01)
     assert true_peak_dbtp(result.audio) <= -1.0
     assert result.true_peak_dbtp == pytest.approx(true_peak_dbtp(result.audio), abs=0.01)
+
+
+def test_true_stereo_is_measured_channel_by_channel() -> None:
+    left = session()[:, 0]
+    right = np.roll(left, 7000) * np.float32(0.5)  # a different right channel
+    stereo = np.stack([left, right], axis=1)
+    assert not identical_channels(stereo) and identical_channels(np.stack([left, left], 1))
+    result = master(stereo, SR)
+    assert loudness_lufs(result.audio, SR) == pytest.approx(-16.0, abs=0.5)
+    assert result.loudness_lufs == pytest.approx(loudness_lufs(result.audio, SR), abs=0.01)
+    assert true_peak_dbtp(result.audio) <= -1.0
 
 
 @pytest.mark.parametrize("target", [-14.0, -23.0])

@@ -18,7 +18,7 @@ session-length bed, envelope or noise array ever exists.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -175,8 +175,12 @@ def _plan_spans(beds: Sequence[BedSpan], total: int, sample_rate: int,
 
 
 def add_beds(out: np.ndarray, beds: Sequence[BedSpan], duck: DuckEnvelope, sample_rate: int,
-             reference_db: float) -> None:
-    """Add every bed span into `out` (the mono session buffer) in place."""
+             reference_db: float, *, after_block: Callable[[], None] | None = None) -> None:
+    """Add every bed span into `out` (the mono session buffer) in place.
+
+    `after_block` runs after each block is written (the mixer places speech
+    prepared meanwhile on another core).
+    """
     total = len(out)
     for index, run in enumerate(_plan_spans(beds, total, sample_rate, reference_db)):
         start, stop, sound = run[0].start, run[-1].stop, run[0].sound
@@ -187,6 +191,8 @@ def add_beds(out: np.ndarray, beds: Sequence[BedSpan], duck: DuckEnvelope, sampl
             block = source.read(b - a)
             block *= _run_gain(run, duck, a, b)
             out[a:b] += block
+            if after_block is not None:
+                after_block()
 
 
 def _run_gain(run: list[_SpanPlan], duck: DuckEnvelope, a: int, b: int) -> float | np.ndarray:

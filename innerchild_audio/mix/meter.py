@@ -27,7 +27,7 @@ GATE_OVERLAP: Final = 0.75
 ABSOLUTE_GATE_LUFS: Final = -70.0
 RELATIVE_GATE_LU: Final = -10.0
 CHANNEL_WEIGHTS: Final = (1.0, 1.0, 1.0, 1.41, 1.41)  # L, R, C, Ls, Rs
-FILTER_CHUNK_FRAMES: Final = 1 << 20
+FILTER_CHUNK_FRAMES: Final = 1 << 19
 PREROLL_S: Final = 0.5  # the K-filter forgets its start state long before this
 
 OVERSAMPLING: Final = 4
@@ -68,7 +68,10 @@ class LoudnessBlocks:
     a single block spanning the whole signal.
     """
 
-    def __init__(self, audio: np.ndarray, sample_rate: int):
+    def __init__(self, audio: np.ndarray, sample_rate: int,
+                 weights: tuple[float, ...] | None = None):
+        """`weights` overrides the BS.1770 channel weights (e.g. (2.0,) measures one
+        channel of a dual-mono pair as the pair)."""
         frames = as_frames(audio)
         self.sample_rate = sample_rate
         self._sos = _k_weighting(sample_rate)
@@ -89,7 +92,9 @@ class LoudnessBlocks:
             self._lower = np.zeros(1 if n else 0, dtype=np.int64)
             self._upper = np.full(len(self._lower), n, dtype=np.int64)
             self._norm = 1.0 / n if n else 0.0
-        self._weights = np.array(CHANNEL_WEIGHTS[:channels])
+        self._weights = np.array(weights if weights is not None else CHANNEL_WEIGHTS[:channels])
+        if len(self._weights) != channels:
+            raise ValueError(f"{len(self._weights)} weights for {channels} channels")
         self.energy = np.zeros((channels, len(self._lower)))
         self._measure(frames, np.arange(len(self._lower)))
 
@@ -158,7 +163,7 @@ def _prefix_sums(signal: np.ndarray, sos: np.ndarray, start: int, stop: int,
         b = min(a + FILTER_CHUNK_FRAMES, stop)
         y, zi = sosfilt(sos, signal[a:b].astype(np.float64), zi=zi)
         y *= y
-        cumulative = np.cumsum(y)
+        cumulative = np.cumsum(y, out=y)
         k = np.searchsorted(marks, b, side="right")
         out[done:k] = total + cumulative[marks[done:k] - a - 1]
         done = k
@@ -184,6 +189,18 @@ def gated_loudness(energy: np.ndarray, weights: np.ndarray) -> float:
     return -0.691 + 10.0 * math.log10(mean) if mean > 0 else -math.inf
 
 
+def identical_channels(audio: np.ndarray) -> bool:
+    """True when every channel holds the same samples (dual mono), checked in chunks."""
+    frames = as_frames(audio)
+    if frames.shape[1] < 2:
+        return False
+    for a in range(0, len(frames), FILTER_CHUNK_FRAMES):
+        chunk = frames[a: a + FILTER_CHUNK_FRAMES]
+        if not all(np.array_equal(chunk[:, 0], chunk[:, c]) for c in range(1, chunk.shape[1])):
+            return False
+    return True
+
+
 def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
     """Integrated loudness of float audio, (frames,) or (frames, channels), in LUFS."""
     return LoudnessBlocks(audio, sample_rate).loudness()
@@ -191,15 +208,41 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
 
 # --- true peak ----------------------------------------------------------------------
 
-def _upsampled_peaks(frames: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Per input frame in [start, stop): the largest |value| of the 4x upsampled signal
-    from that frame up to the next, over all channels."""
-    lo = max(0, start - _PEAK_MARGIN)
-    hi = min(len(frames), stop + _PEAK_MARGIN)
+def _upsampled_peaks(frames: np.ndarray, stretches: list[tuple[int, int]]
+                     ) -> list[np.ndarray]:
+    """Per input frame of each stretch [start, stop): the largest |value| of the 4x
+    upsampled signal from that frame up to the next, over all channels.
+
+    The stretches, each with real context on both sides, are upsampled in one
+    call: the filter reaches 10 input frames, so inside a stretch no value
+    depends on its neighbours in the batch. (Only a stretch at the very start
+    or end of the audio lacks context there, and it is first or last in the
+    batch, where zeros stand in as they do for the whole signal.)
+    """
+    n = len(frames)
+    pieces, offsets, position = [], [], 0
+    for start, stop in stretches:
+        lo, hi = max(0, start - _PEAK_MARGIN), min(n, stop + _PEAK_MARGIN)
+        pieces.append(frames[lo:hi])
+        offsets.append(position + start - lo)
+        position += hi - lo
+    batch = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
     window = _TP_FILTER.astype(frames.dtype)
-    up = resample_poly(frames[lo:hi], OVERSAMPLING, 1, window=window, axis=0)
-    inner = up[OVERSAMPLING * (start - lo): OVERSAMPLING * (stop - lo)]
-    return np.abs(inner).reshape(stop - start, -1).max(axis=1)
+    peaks: np.ndarray | None = None
+    for channel in range(batch.shape[1]):  # one contiguous channel at a time is fastest
+        up = resample_poly(np.ascontiguousarray(batch[:, channel]), OVERSAMPLING, 1,
+                           window=window)
+        np.abs(up, out=up)
+        phases = up.reshape(len(batch), OVERSAMPLING)  # a frame's 4 upsampled values
+        if peaks is None:
+            peaks = phases[:, 0].copy()
+        else:
+            np.maximum(peaks, phases[:, 0], out=peaks)
+        for j in range(1, OVERSAMPLING):  # column by column: numpy is slow along short rows
+            np.maximum(peaks, phases[:, j], out=peaks)
+    assert peaks is not None  # audio has at least one channel
+    return [peaks[o: o + stop - start] for o, (start, stop) in zip(offsets, stretches,
+                                                                    strict=True)]
 
 
 class PeakMap:
@@ -216,10 +259,11 @@ class PeakMap:
     def _refresh_blocks(self, first: int, last: int) -> None:
         n = len(self._frames)
         whole = min(last, n // PEAK_BLOCK_FRAMES)  # blocks [first, whole) are complete
-        if whole > first:
-            region = self._frames[first * PEAK_BLOCK_FRAMES: whole * PEAK_BLOCK_FRAMES]
-            region = region.reshape(whole - first, -1)
-            self._sample[first:whole] = np.maximum(region.max(axis=1), -region.min(axis=1))
+        step = FILTER_CHUNK_FRAMES // PEAK_BLOCK_FRAMES  # a chunk at a time: small temporaries
+        for a in range(first, whole, step):
+            b = min(a + step, whole)
+            region = self._frames[a * PEAK_BLOCK_FRAMES: b * PEAK_BLOCK_FRAMES].reshape(b - a, -1)
+            self._sample[a:b] = np.maximum(region.max(axis=1), -region.min(axis=1))
         for k in range(max(first, whole), last):
             block = self._frames[k * PEAK_BLOCK_FRAMES: (k + 1) * PEAK_BLOCK_FRAMES]
             self._sample[k] = max(float(block.max()), -float(block.min())) if block.size else 0
@@ -241,35 +285,45 @@ class PeakMap:
                   ) -> tuple[np.ndarray, np.ndarray]:
         """True peaks of `blocks`; with a threshold, also the frames above it."""
         n = len(self._frames)
-        tasks: list[tuple[int, int]] = []
+        batches: list[list[tuple[int, int]]] = []
+        size = PEAK_TASK_FRAMES  # frames in the last batch; start a new one at once
         if len(blocks):
-            # contiguous blocks go together (fewer, longer upsampling calls)
+            # runs of contiguous blocks, gathered into batches of about PEAK_TASK_FRAMES
             breaks = np.nonzero(np.diff(blocks) != 1)[0] + 1
             for run in np.split(blocks, breaks):
                 a = int(run[0]) * PEAK_BLOCK_FRAMES
                 b = min(n, (int(run[-1]) + 1) * PEAK_BLOCK_FRAMES)
-                tasks.extend((s, min(s + PEAK_TASK_FRAMES, b))
-                             for s in range(a, b, PEAK_TASK_FRAMES))
+                for s in range(a, b, PEAK_TASK_FRAMES):
+                    stretch = (s, min(s + PEAK_TASK_FRAMES, b))
+                    if size + stretch[1] - s > PEAK_TASK_FRAMES:
+                        batches.append([])
+                        size = 0
+                    batches[-1].append(stretch)
+                    size += stretch[1] - s
 
-        def run_task(task: tuple[int, int]) -> tuple[int, np.ndarray]:
-            return task[0], _upsampled_peaks(self._frames, *task)
+        def run_batch(batch: list[tuple[int, int]]
+                      ) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+            """Per stretch: its start, block maxima, and frames over the threshold."""
+            found = []
+            for (a, _), peaks in zip(batch, _upsampled_peaks(self._frames, batch), strict=True):
+                count = -(-len(peaks) // PEAK_BLOCK_FRAMES)
+                maxima = np.array([peaks[k * PEAK_BLOCK_FRAMES: (k + 1) * PEAK_BLOCK_FRAMES].max()
+                                   for k in range(count)], dtype=np.float64)
+                idx = (np.nonzero(peaks > threshold)[0] if threshold is not None
+                       else np.zeros(0, np.int64))
+                found.append((a, maxima, idx + a, peaks[idx].astype(np.float64)))
+            return found
 
-        if len(tasks) > 1:
+        if len(batches) > 1:
             with ThreadPoolExecutor(_workers()) as pool:
-                results = list(pool.map(run_task, tasks))
+                results = [r for rs in pool.map(run_batch, batches) for r in rs]
         else:
-            results = [run_task(t) for t in tasks]
-        over_frames: list[np.ndarray] = []
-        over_values: list[np.ndarray] = []
-        for a, peaks in results:
-            first = a // PEAK_BLOCK_FRAMES
-            for k in range(first, first + -(-len(peaks) // PEAK_BLOCK_FRAMES)):
-                part = peaks[k * PEAK_BLOCK_FRAMES - a: (k + 1) * PEAK_BLOCK_FRAMES - a]
-                self._true[k] = float(part.max())
-            if threshold is not None:
-                idx = np.nonzero(peaks > threshold)[0]
-                over_frames.append(idx + a)
-                over_values.append(peaks[idx].astype(np.float64))
+            results = [r for batch in batches for r in run_batch(batch)]
+        for a, maxima, _, _ in results:
+            first = a // PEAK_BLOCK_FRAMES  # stretches start on block boundaries
+            self._true[first: first + len(maxima)] = maxima
+        over_frames = [r[2] for r in results if len(r[2])]
+        over_values = [r[3] for r in results if len(r[3])]
         if not over_frames:
             return np.zeros(0, np.int64), np.zeros(0)
         order = np.argsort(np.concatenate(over_frames), kind="stable")

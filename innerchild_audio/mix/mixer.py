@@ -9,8 +9,9 @@ nothing but the bed. Every clip edge is faded so nothing clicks.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Final
 
 import numpy as np
@@ -27,6 +28,7 @@ from innerchild_audio.mix.sounds import (
     breath_tone,
     scaled_to_bell_peak,
 )
+from innerchild_audio.model import Voice
 from innerchild_audio.speech.base import Clip
 from innerchild_audio.timeline import (
     BellEvent,
@@ -71,34 +73,29 @@ def mix_session(timeline: Timeline, clips: Mapping[SpeechRequest, Clip], *,
     out = np.zeros((frames, channels), dtype=np.float32)
     mono = out[:, 0]  # mixed here; stereo copies it across at the end
 
-    if timeline.beds:
-        duck = DuckEnvelope.from_speech(speech, sample_rate)
-        add_beds(mono, timeline.beds, duck, sample_rate, NOMINAL_SPEECH_DB)
-
     voice_gains = speech_gains_db(clips, (e.request for e in speech))
-    uses = Counter(e.request for e in speech)
-    prepared: dict[SpeechRequest, np.ndarray] = {}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # speech is resampled on a second core while this one renders the bed
+        voices = _SpeechPlacer(mono, speech, clips, voice_gains, sample_rate, pool)
+        if timeline.beds:
+            duck = DuckEnvelope.from_speech(speech, sample_rate)
+            add_beds(mono, timeline.beds, duck, sample_rate, NOMINAL_SPEECH_DB,
+                     after_block=voices.place_ready)
+        voices.place_all()
+
     bell_files: dict[str, np.ndarray] = {}
     for event in timeline.events:
         start = ms_to_frames(event.start_ms, sample_rate)
         stop = min(ms_to_frames(event.start_ms + event.duration_ms, sample_rate), frames)
-        if start >= stop:
-            continue
-        if isinstance(event, SpeechEvent):
-            samples = prepared.get(event.request)
-            if samples is None:
-                samples = _prepare_speech(clips[event.request], voice_gains[event.request.voice],
-                                          sample_rate)
-                if uses[event.request] > 1:
-                    prepared[event.request] = samples
-            _place(mono, samples, start, stop, ms_to_frames(SPEECH_EDGE_FADE_MS, sample_rate))
-        elif isinstance(event, BellEvent):
+        if start >= stop or isinstance(event, (SpeechEvent, SilenceEvent, BreathEvent)):
+            continue  # speech is placed above; silences and breaths add nothing
+        if isinstance(event, BellEvent):
             _add_bell(mono, event, start, stop, sample_rate, bell_files)
         elif isinstance(event, ToneEvent):
             mono[start:stop] += breath_tone(stop - start, sample_rate, rising=event.rising)
         elif isinstance(event, SoundEvent):
             _add_sound(mono, event, start, stop, sample_rate)
-        elif not isinstance(event, (SilenceEvent, BreathEvent)):  # those add nothing
+        else:
             raise RenderError(f"cannot mix an event of type {type(event).__name__}")
 
     if channels == 2:
@@ -116,6 +113,62 @@ def _check_clips(speech: tuple[SpeechEvent, ...], clips: Mapping[SpeechRequest, 
                 f"{event.source}: the clip for {event.request.text!r} lasts {clip.duration_ms} ms "
                 f"but the timeline gives it {event.duration_ms} ms; build the timeline from "
                 "the synthesized clip durations")
+
+
+class _SpeechPlacer:
+    """Speech events placed in timeline order, each clip prepared on a worker thread.
+
+    At most AHEAD clips wait prepared at a time, so memory stays small; a
+    sentence used more than once is prepared once.
+    """
+
+    AHEAD: Final = 8
+
+    def __init__(self, mono: np.ndarray, speech: tuple[SpeechEvent, ...],
+                 clips: Mapping[SpeechRequest, Clip], voice_gains: Mapping[Voice, float],
+                 sample_rate: int, pool: ThreadPoolExecutor):
+        self._mono = mono
+        self._events = iter(speech)
+        self._clips = clips
+        self._gains = voice_gains
+        self._rate = sample_rate
+        self._pool = pool
+        self._uses = Counter(e.request for e in speech)
+        self._shared: dict[SpeechRequest, Future[np.ndarray]] = {}
+        self._waiting: deque[tuple[SpeechEvent, Future[np.ndarray]]] = deque()
+        self._fade = ms_to_frames(SPEECH_EDGE_FADE_MS, sample_rate)
+        self._frames = len(mono)
+        self._top_up()
+
+    def _top_up(self) -> None:
+        while len(self._waiting) < self.AHEAD:
+            event = next(self._events, None)
+            if event is None:
+                return
+            future = self._shared.get(event.request)
+            if future is None:
+                clip = self._clips[event.request]
+                future = self._pool.submit(_prepare_speech, clip,
+                                           self._gains[event.request.voice], self._rate)
+                if self._uses[event.request] > 1:
+                    self._shared[event.request] = future
+            self._waiting.append((event, future))
+
+    def _place_next(self) -> None:
+        event, future = self._waiting.popleft()
+        start = ms_to_frames(event.start_ms, self._rate)
+        stop = min(ms_to_frames(event.start_ms + event.duration_ms, self._rate), self._frames)
+        if start < stop:
+            _place(self._mono, future.result(), start, stop, self._fade)
+        self._top_up()
+
+    def place_ready(self) -> None:
+        while self._waiting and self._waiting[0][1].done():
+            self._place_next()
+
+    def place_all(self) -> None:
+        while self._waiting:
+            self._place_next()
 
 
 def _prepare_speech(clip: Clip, gain_db: float, sample_rate: int) -> np.ndarray:

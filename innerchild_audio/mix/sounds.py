@@ -66,10 +66,12 @@ def scaled_to_bell_peak(samples: np.ndarray) -> np.ndarray:
     return (samples * np.float32(db_to_gain(BELL_PEAK_DB) / peak)).astype(np.float32)
 
 
+@functools.lru_cache(maxsize=16)
 def breath_tone(frames: int, sample_rate: int, *, rising: bool) -> np.ndarray:
     """A soft sine gliding up a fifth (in-breath) or down (out-breath) over `frames`.
 
     Peaks at TONE_LEVEL_DB with slow fades, so it swells and recedes like a breath.
+    Read-only (cached: breathing repeats the same phases).
     """
     if frames <= 0:
         return np.zeros(0, dtype=np.float32)
@@ -82,4 +84,6 @@ def breath_tone(frames: int, sample_rate: int, *, rising: bool) -> np.ndarray:
     phase = 2 * np.pi * start * duration_s / log_ratio * (np.power(ratio, t / duration_s) - 1)
     tone = (db_to_gain(TONE_LEVEL_DB) * np.sin(phase)).astype(np.float32)
     fade = min(ms_to_frames(TONE_FADE_MS, sample_rate), frames // 3)
-    return fade_edges(tone, fade, fade)
+    fade_edges(tone, fade, fade)
+    tone.setflags(write=False)
+    return tone
