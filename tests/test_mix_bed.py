@@ -157,6 +157,23 @@ def test_the_bed_fades_in_and_out() -> None:
     assert abs(audio[-1]) < 1e-6
 
 
+def test_a_bed_without_fades_still_starts_and_stops_without_a_step() -> None:
+    b = TimelineBuilder()
+    b.pause(3000)
+    b.bed(0, 1500, Background("drone", fade_in_ms=0, fade_out_ms=0))
+    b.bed(1500, 3000, Background("white-noise", fade_in_ms=0, fade_out_ms=0))
+    audio = mono(mix_session(b.timeline(), {}))
+    assert audio[0] == 0.0 and abs(audio[-1]) < 1e-6
+    start = audio[: round(0.02 * SR)]
+    assert max_jump(start) < 3 * 2 * np.pi * 330 / SR * np.abs(start).max() + 1e-6
+    # the change to an unrelated sound is a short crossfade, not a cut: at the change the
+    # drone carries on smoothly and the noise comes in from zero
+    at = round(1.5 * SR)
+    drone_step = max_jump(audio[at - 2000: at])
+    assert abs(audio[at] - audio[at - 1]) < 3 * drone_step
+    assert rms_db(audio[at + 200: at + 2000]) > rms_db(audio[at - 1000: at]) - 10
+
+
 def test_a_change_to_another_sound_crossfades_at_a_steady_level() -> None:
     b = TimelineBuilder()
     b.pause(20000)

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 DUCK_ATTACK_MS: Final = 200  # the bed is fully down when the voice starts
 DUCK_RELEASE_MS: Final = 400  # and back up this long after it stops
 DUCK_MERGE_GAP_MS: Final = 1600  # speech gaps shorter than this stay ducked (sentence pauses)
+MIN_BED_FADE_MS: Final = 20  # even a fade of 0 is this long: a bed never starts with a step
 BED_BLOCK_FRAMES: Final = 1 << 17  # about 3 s per block at 44.1 kHz
 
 
@@ -141,8 +142,10 @@ def _plan_spans(beds: Sequence[BedSpan], total: int, sample_rate: int,
     for i, span in enumerate(spans):
         length = bounds[i][1] - bounds[i][0]
         joined_after = i + 1 < len(spans) and spans[i + 1].start_ms == span.end_ms
-        fi = ms_to_frames(span.background.fade_in_ms, sample_rate)
-        fo = 0 if joined_after else ms_to_frames(span.background.fade_out_ms, sample_rate)
+        shortest = ms_to_frames(MIN_BED_FADE_MS, sample_rate)
+        fi = max(ms_to_frames(span.background.fade_in_ms, sample_rate), shortest)
+        fo = 0 if joined_after else max(ms_to_frames(span.background.fade_out_ms, sample_rate),
+                                         shortest)
         if fi + fo > length:
             fi, fo = fi * length // (fi + fo), fo * length // (fi + fo)
         fades.append((fi, fo))
