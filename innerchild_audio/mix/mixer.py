@@ -173,9 +173,11 @@ class _SpeechPlacer:
 
 def _prepare_speech(clip: Clip, gain_db: float, sample_rate: int) -> np.ndarray:
     """The clip at the session rate and the voice's level, its edges faded (a new array)."""
-    samples = resample(clip.samples, clip.sample_rate, sample_rate)
+    original = np.asarray(clip.samples, dtype=np.float32)
+    samples = resample(original, clip.sample_rate, sample_rate)
     gain = np.float32(db_to_gain(gain_db))
-    samples = samples * gain if samples is clip.samples or gain != 1 else samples
+    if samples is original or gain != 1:  # never fade the caller's clip in place
+        samples = samples * gain
     fade = ms_to_frames(SPEECH_EDGE_FADE_MS, sample_rate)
     return fade_edges(samples, fade, fade)
 
