@@ -4,6 +4,10 @@
     result = synthesize_all(timeline.requests(), engine="piper", jobs=2)
 """
 
+from __future__ import annotations
+
+import os
+
 from innerchild_audio.speech.base import BatchEngine, Clip, Engine
 from innerchild_audio.speech.cache import CacheInfo, ClipCache
 from innerchild_audio.speech.paths import resolve_cache_dir, resolve_voices_dir
@@ -27,11 +31,13 @@ __all__ = [
 ]
 
 
-def cache_info(cache_dir=None) -> CacheInfo:
+def cache_info(cache_dir: str | os.PathLike[str] | None = None) -> CacheInfo:
     """What the speech cache holds (folder: option > $INNERCHILD_CACHE_DIR > user cache)."""
     return ClipCache(resolve_cache_dir(cache_dir)).info()
 
 
-def clear_cache(cache_dir=None, engine: str | None = None) -> CacheInfo:
+def clear_cache(
+    cache_dir: str | os.PathLike[str] | None = None, engine: str | None = None
+) -> CacheInfo:
     """Remove cached clips (all, or one engine's); returns what was removed."""
     return ClipCache(resolve_cache_dir(cache_dir)).clear(engine)
