@@ -98,6 +98,14 @@ def test_peaks_are_limited_smoothly_not_clipped() -> None:
     assert max_jump(out) < max_jump(audio[:, 0] * 10 ** (result.gain_db / 20))
 
 
+def test_a_mix_over_full_scale_comes_out_unclipped_and_under_the_ceiling() -> None:
+    hot = session() * np.float32(8.0)  # peaks far past 1.0, as a careless mix might have
+    assert np.abs(hot).max() > 1.0
+    result = master(hot, SR)
+    assert np.abs(result.audio).max() < 10 ** (-1.0 / 20)
+    assert loudness_lufs(result.audio, SR) == pytest.approx(-19.0, abs=0.5)
+
+
 def test_limiting_costs_no_loudness_beyond_the_tolerance() -> None:
     result = master(peaky(), SR, target_lufs=-14.0)
     assert result.loudness_lufs == pytest.approx(-14.0, abs=0.1)
