@@ -24,7 +24,12 @@ from innerchild_audio import __version__
 from innerchild_audio.errors import InnerChildError, Problem, ScriptError, UsageError
 from innerchild_audio.export import ExportMeta, export_session
 from innerchild_audio.export import manifest as manifests
-from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE, check_bitrate, default_bitrate_kbps
+from innerchild_audio.export.mp3 import (
+    MP3_SAMPLE_RATE,
+    check_bitrate,
+    default_bitrate_kbps,
+    overshoot_allowance_db,
+)
 from innerchild_audio.library import find_scripts
 from innerchild_audio.model import (
     GENERATED_SOUNDS,
@@ -44,8 +49,7 @@ DEFAULT_OUT_DIR: Final = Path("output")
 DEFAULT_LIBRARY: Final = Path("meditations")
 DEFAULT_ALBUM: Final = "Inner Child Audio"
 PODCAST_FILE: Final = "podcast.yaml"
-TRUE_PEAK_DBTP: Final = -1.0  # the ceiling the decoded MP3 must respect (master leaves
-# room under it for the encoder's overshoot)
+TRUE_PEAK_DBTP: Final = -1.0  # the ceiling the decoded MP3 must respect
 AUDIO_SUFFIXES: Final = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
 
 
@@ -297,7 +301,7 @@ class _Status:
 
 def render_prepared(prepared: Prepared, *, out_dir: Path, jobs: int | None = None,
                     cache_dir: Path | None = None, progress: bool = False) -> RenderResult:
-    from innerchild_audio.master import master
+    from innerchild_audio.master import MP3_HEADROOM_DB, master
     from innerchild_audio.mix import mix_session
     from innerchild_audio.plan import build_timeline, lay_out
     from innerchild_audio.speech import synthesize_all
@@ -319,7 +323,10 @@ def render_prepared(prepared: Prepared, *, out_dir: Path, jobs: int | None = Non
     cached, synthesized = speech.cached, speech.synthesized
     del speech  # the clips are in the mix now; free them before mastering
     status("mastering")
-    mastered = master(mixed, MP3_SAMPLE_RATE, true_peak_dbtp=TRUE_PEAK_DBTP, in_place=True)
+    # Aim under the limit by what MP3 coding adds (master keeps its own small margin too).
+    allowance_db = overshoot_allowance_db(options.bitrate, options.channels) - MP3_HEADROOM_DB
+    mastered = master(mixed, MP3_SAMPLE_RATE, true_peak_dbtp=TRUE_PEAK_DBTP - allowance_db,
+                      in_place=True)
     del mixed  # mastered in place: one session-sized buffer, not two
     status(f"encoding MP3 ({options.bitrate} kbps {'stereo' if options.stereo else 'mono'})")
     exported = export_session(

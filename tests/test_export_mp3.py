@@ -112,3 +112,10 @@ def test_level_plays_back_as_mastered_at_every_bitrate(tmp_path: Path, kbps: int
     decoded = mp3.decode_mp3(out)[RATE // 2 : -RATE // 2, 0]
     gain_db = 20 * np.log10(np.sqrt(np.mean(decoded**2)) / (0.4 / np.sqrt(2)))
     assert abs(gain_db) < 0.05
+
+
+def test_a_missing_ffmpeg_is_a_render_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    monkeypatch.setattr(mp3, "ffmpeg_exe", lambda: str(tmp_path / "no-ffmpeg"))
+    with pytest.raises(RenderError, match="cannot run ffmpeg"):
+        mp3.encode_mp3(tone(1.0), RATE, tmp_path / "a.mp3", bitrate_kbps=96)
