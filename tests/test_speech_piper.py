@@ -117,3 +117,12 @@ def test_bad_jobs_and_engine_names_are_usage_errors(tmp_path):
         synthesize_all([request], jobs=0, cache_dir=tmp_path)
     with pytest.raises(UsageError, match="unknown engine 'espeak'"):
         synthesize_all([request], engine="espeak", cache_dir=tmp_path)
+
+
+def test_warm_up_loads_a_voice_per_worker_ahead_of_use(tmp_path):
+    engine = PiperEngine()
+    engine.warm_up(VOICE, jobs=2)
+    assert engine.voices_loaded == 2
+    clips: dict[str, object] = {}
+    engine.synthesize_batch(["One.", "Two.", "Three."], VOICE, jobs=2, on_clip=clips.__setitem__)
+    assert engine.voices_loaded == 2 and set(clips) == {"One.", "Two.", "Three."}

@@ -158,7 +158,7 @@ class PiperEngine:
             return
         files = find_voice(voice.model, self.voices_dir)
         workers = max(1, min(jobs or cpu_count(), len(texts)))
-        threads = self.threads or (None if workers == 1 else max(1, cpu_count() // workers))
+        threads = self._threads_for(workers)
 
         def job(text: str) -> None:
             piper_voice = self._borrow(files, threads)
@@ -171,6 +171,21 @@ class PiperEngine:
         # longest first, so no worker is left with a long sentence at the end
         ordered = sorted(texts, key=len, reverse=True)
         run_all([lambda t=t: job(t) for t in ordered], workers)
+
+    def warm_up(self, voice: Voice, *, jobs: int | None = None) -> None:
+        """Load the voice for `jobs` workers now (default: the cores), not on first use."""
+        files = find_voice(voice.model, self.voices_dir)
+        workers = max(1, jobs or cpu_count())
+        threads = self._threads_for(workers)
+        loaded = [self._borrow(files, threads) for _ in range(workers)]
+        for piper_voice in loaded:
+            self._give_back(files, threads, piper_voice)
+
+    def _threads_for(self, workers: int) -> int | None:
+        """ONNX threads per worker: the cores shared out (None: onnxruntime's own choice)."""
+        if self.threads:
+            return self.threads
+        return None if workers == 1 else max(1, cpu_count() // workers)
 
     def _borrow(self, files: VoiceFiles, threads: int | None):
         with self._lock:
