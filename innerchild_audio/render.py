@@ -40,6 +40,8 @@ from innerchild_audio.model import (
     Script,
     Voice,
 )
+from innerchild_audio.plan import build_timeline, lay_out
+from innerchild_audio.script import load_script
 from innerchild_audio.timeline import Timeline
 from innerchild_audio.units import format_duration
 
@@ -241,8 +243,6 @@ def _relative(path: Path, root: Path) -> str:
 
 def prepare(path: Path, options: RenderOptions) -> Prepared:
     """Load the script and work out everything its render depends on (no audio work)."""
-    from innerchild_audio.script import load_script
-
     _check_options(options)
     background = _resolve_background(options.background)
     script = load_script(path, vars=dict(options.vars))
@@ -301,27 +301,27 @@ class _Status:
 
 def render_prepared(prepared: Prepared, *, out_dir: Path, jobs: int | None = None,
                     cache_dir: Path | None = None, progress: bool = False) -> RenderResult:
+    # Imported here: scipy and the engines load only when something is rendered.
+    from innerchild_audio import speech
     from innerchild_audio.master import MP3_HEADROOM_DB, master
     from innerchild_audio.mix import mix_session
-    from innerchild_audio.plan import build_timeline, lay_out
-    from innerchild_audio.speech import synthesize_all
 
     script, options = prepared.script, prepared.options
     status = _Status(progress, script.slug)
     layout = lay_out(script, warnings=options.warnings)
     requests = layout.requests()
     status(f"speech: {len(requests)} sentences")
-    speech = synthesize_all(requests, engine=options.engine, jobs=jobs, cache_dir=cache_dir,
-                            progress=progress)
+    spoken = speech.synthesize_all(requests, engine=options.engine, jobs=jobs,
+                                   cache_dir=cache_dir, progress=progress)
     target_ms = options.length_ms if options.length_ms is not None else script.length_ms
-    timeline = build_timeline(layout, {r: c.duration_ms for r, c in speech.clips.items()},
+    timeline = build_timeline(layout, {r: c.duration_ms for r, c in spoken.clips.items()},
                               target_ms)
     status(f"mixing {format_duration(timeline.total_ms)}")
-    mixed = mix_session(timeline, speech.clips, sample_rate=MP3_SAMPLE_RATE,
+    mixed = mix_session(timeline, spoken.clips, sample_rate=MP3_SAMPLE_RATE,
                         channels=options.channels)
-    engine, voice_info = speech.engine, dict(speech.voice_info)
-    cached, synthesized = speech.cached, speech.synthesized
-    del speech  # the clips are in the mix now; free them before mastering
+    engine, voice_info = spoken.engine, dict(spoken.voice_info)
+    cached, synthesized = spoken.cached, spoken.synthesized
+    del spoken  # the clips are in the mix now; free them before mastering
     status("mastering")
     # Aim under the limit by what MP3 coding adds (master keeps its own small margin too).
     allowance_db = overshoot_allowance_db(options.bitrate, options.channels) - MP3_HEADROOM_DB
