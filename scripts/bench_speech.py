@@ -7,9 +7,11 @@ Prints, in one run:
   2. wall time rendering the library's speech against a local mock of Google
      with 200 ms latency per request, parallel against one at a time (goal: <= 0.35);
   3. Piper at its default settings against Piper held to one job and one
-     thread (goal: <= 0.6 of that time on a 2-core machine).
+     thread (goal: <= 0.6 of that time on a 2-core machine), synthesizing
+     whole sessions as a render does, each setting's best of a few runs.
 
 Run:  python scripts/bench_speech.py [--library meditations] [--latency-ms 200]
+                                     [--piper-sessions 3] [--repeat 3]
 Nothing touches the network: gTTS talks to a `responses` mock.
 """
 
@@ -160,26 +162,30 @@ def gtts_timing(library: Library, latency_ms: int, default_total: int) -> None:
           f"{many:.2f} s; ratio {many / one:.2f} (goal <= 0.35)")
 
 
-def piper_timing(library: Library, limit: int | None, batch: int, repeat: int) -> None:
-    requests = list(dict.fromkeys(r for s in library.sessions for r in s))
-    requests = [SpeechRequest(r.text, Voice(engine="piper", model="joe", rate=r.voice.rate))
-                for r in requests]
-    requests = list(dict.fromkeys(requests))[:limit]
-    print(f"3. Piper on {len(requests)} sentences, {cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}: voices loaded beforehand, batches of {batch}, the "
-          f"settings alternating, best of {repeat} per batch (other work slows either)")
+def piper_timing(library: Library, sessions: int, repeat: int) -> None:
+    """Each session's sentences in one call, as a render makes it, for both settings."""
+    batches = [
+        list(dict.fromkeys(
+            SpeechRequest(r.text, Voice(engine="piper", model="joe", rate=r.voice.rate))
+            for r in session
+        ))
+        for session in library.sessions[:sessions]
+    ]
+    count = sum(len(b) for b in batches)
+    print(f"3. Piper on {len(batches)} sessions ({count} sentences), {cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f}: one call per session as a render makes it, "
+          f"voices loaded beforehand, the settings alternating, best of {repeat} per session")
     settings = {
         "one": (PiperEngine(threads=1), 1),  # one job, one ONNX thread
         "default": (PiperEngine(), None),  # what synthesize_all does by default
     }
     for engine, jobs in settings.values():
-        engine.warm_up(requests[0].voice, jobs=jobs)
+        engine.warm_up(batches[0][0].voice, jobs=jobs)
     best = {"one": 0.0, "default": 0.0}
     cpu = {"one": 0.0, "default": 0.0}
     audio_ms = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for number, start in enumerate(range(0, len(requests), batch)):
-            part = requests[start : start + batch]
+        for number, part in enumerate(batches):
             order = ["one", "default"] if number % 2 == 0 else ["default", "one"]
             walls: dict[str, list[float]] = {"one": [], "default": []}
             for attempt in range(repeat):
@@ -189,7 +195,8 @@ def piper_timing(library: Library, limit: int | None, batch: int, repeat: int) -
                     started = time.perf_counter()
                     result = synthesize_all(
                         part, engine="piper", jobs=jobs,
-                        cache_dir=Path(tmp, f"{setting}-{attempt}"), engines={"piper": engine},
+                        cache_dir=Path(tmp, f"{number}-{setting}-{attempt}"),
+                        engines={"piper": engine},
                     )
                     walls[setting].append(time.perf_counter() - started)
                     cpu[setting] += (_cpu_s() - cpu_before) / repeat
@@ -200,8 +207,7 @@ def piper_timing(library: Library, limit: int | None, batch: int, repeat: int) -
     one, default = best["one"], best["default"]
     print(f"   one job, one thread: {one:.2f} s ({audio_ms / 1000 / one:.0f}x real time for "
           f"{audio_ms / 1000:.0f} s of speech; {cpu['one']:.1f} s CPU)")
-    jobs = min(cpu_count(), batch)
-    print(f"   default settings ({jobs} jobs x {max(1, cpu_count() // jobs)} thread(s)): "
+    print(f"   default settings ({cpu_count()} jobs x 1 thread): "
           f"{default:.2f} s ({cpu['default']:.1f} s CPU)")
     print(f"   ratio {default / one:.2f} (goal <= 0.6)")
 
@@ -215,18 +221,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--library", type=Path, default=REPO / "meditations")
     parser.add_argument("--latency-ms", type=int, default=200)
-    parser.add_argument("--piper-sentences", type=int, default=96,
-                        help="the first N distinct sentences for Piper (default: 96; 0: all)")
-    parser.add_argument("--piper-batch", type=int, default=12,
-                        help="sentences per synthesize_all call for Piper (default: 12)")
-    parser.add_argument("--repeat", type=int, default=5,
-                        help="Piper runs per batch and setting; the fastest counts (default: 5)")
+    parser.add_argument("--piper-sessions", type=int, default=3,
+                        help="sessions of the library to synthesize with Piper (default: 3)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="Piper runs per session and setting; the fastest counts (default: 3)")
     args = parser.parse_args()
     library = load_library(args.library)
     count_requests(library)
     default_total = sum(default_request_count(t) for t in dict.fromkeys(library.texts))
     gtts_timing(library, args.latency_ms, default_total)
-    piper_timing(library, args.piper_sentences or None, args.piper_batch, args.repeat)
+    piper_timing(library, args.piper_sessions, args.repeat)
     fake_speech_mp3.cache_clear()
 
 
