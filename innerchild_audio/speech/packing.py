@@ -27,7 +27,7 @@ _CLAUSE_END: Final = re.compile(r"[,;:—–)\]、，；：][\"'”’»]*$")
 # Titles spoken the same without their period; gTTS drops it too, but after any word
 # ending in these letters ("first." loses its full stop), so here only whole words.
 _TITLE_PERIOD: Final = re.compile(
-    r"\b(" + "|".join(gtts_symbols.ABBREVIATIONS) + r")\.(?=\s)", re.IGNORECASE
+    r"\b(" + "|".join(gtts_symbols.ABBREVIATIONS) + r")\.(?=\s|$)", re.IGNORECASE
 )
 
 
