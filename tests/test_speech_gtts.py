@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -268,3 +270,11 @@ def test_sharing_requests_can_be_switched_off(mock, tmp_path):
     texts = ["Breathe in.", "Hold it gently."]
     run(texts, tmp_path, GttsEngine(retry=no_sleep_policy(), share_requests=False))
     assert sorted(fake.texts) == sorted(texts)
+
+
+def test_an_old_language_tag_is_sent_as_gtts_maps_it(mock, tmp_path):
+    FakeGoogle().install(mock)
+    run(["Rest now."], tmp_path, GttsEngine(retry=no_sleep_policy()),
+        voice=Voice(engine="gtts", lang="en-gb", rate=1.0))
+    body = urllib.parse.parse_qs(mock.calls[0].request.body)
+    assert json.loads(json.loads(body["f.req"][0])[0][0][1])[1] == "en"

@@ -13,7 +13,7 @@ from typing import Final
 import numpy as np
 import requests
 from gtts import gTTS, gTTSError
-from gtts.lang import tts_langs
+from gtts.lang import _fallback_deprecated_lang, tts_langs
 
 from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
@@ -45,11 +45,16 @@ def _keep_whole(text: str) -> list[str]:
     return [text]
 
 
-def check_lang(lang: str) -> None:
-    """Raise SpeechError for a language gTTS does not know (a local table, no request)."""
-    if lang not in tts_langs():
+def check_lang(lang: str) -> str:
+    """The language code gTTS will use (old tags like `en-gb` map to `en`).
+
+    Raises SpeechError for a language gTTS does not know (a local table, no request).
+    """
+    resolved = _fallback_deprecated_lang(lang)
+    if resolved not in tts_langs():
         known = ", ".join(sorted(tts_langs()))
         raise SpeechError(f"gTTS does not speak language {lang!r}; known codes: {known}")
+    return resolved
 
 
 @dataclass
@@ -88,7 +93,7 @@ class GttsEngine:
         Every request is its own job on the pool; the job that brings a group's
         last chunk decodes the group and hands out its clips.
         """
-        check_lang(voice.lang)
+        lang = check_lang(voice.lang)
         speakable = [t for t in texts if _SPEAKABLE.search(t)]
         for text in texts:
             if not _SPEAKABLE.search(text):  # gTTS refuses these; there is nothing to say
@@ -99,13 +104,13 @@ class GttsEngine:
         lock = threading.Lock()
 
         def fetch(index: int, part: int) -> None:
-            data = self._request(groups[index].chunks[part], voice, gate)
+            data = self._request(groups[index].chunks[part], lang, voice, gate)
             with lock:
                 fetched[index][part] = data
                 complete = len(fetched[index]) == len(groups[index].chunks)
             if complete:
                 audio = b"".join(fetched[index][p] for p in range(len(groups[index].chunks)))
-                self._finish(groups[index], audio, voice, gate, on_clip)
+                self._finish(groups[index], audio, lang, voice, gate, on_clip)
 
         tasks = [
             (lambda i=i, p=p: fetch(i, p))
@@ -116,7 +121,7 @@ class GttsEngine:
         run_all(tasks, workers)
 
     def _finish(
-        self, group: Group, audio: bytes, voice: Voice, gate: Gate, on_clip: OnClip
+        self, group: Group, audio: bytes, lang: str, voice: Voice, gate: Gate, on_clip: OnClip
     ) -> None:
         """Decode a group's MP3 and hand each of its texts its clip."""
         samples = decode_mp3(audio, rate=voice.rate)
@@ -129,20 +134,20 @@ class GttsEngine:
                      len(group.texts))
             for text in group.texts:
                 alone = " ".join(text.split())
-                self._finish(Group((text,), (alone,)), self._request(alone, voice, gate),
-                             voice, gate, on_clip)
+                self._finish(Group((text,), (alone,)), self._request(alone, lang, voice, gate),
+                             lang, voice, gate, on_clip)
             return
         for text, piece in zip(group.texts, pieces, strict=True):
             on_clip(text, _clip(piece))
 
-    def _request(self, chunk: str, voice: Voice, gate: Gate) -> bytes:
+    def _request(self, chunk: str, lang: str, voice: Voice, gate: Gate) -> bytes:
         """MP3 bytes for one chunk: one request, retried on transient failures."""
 
         def attempt() -> bytes:
             with self._count_lock:
                 self.requests_made += 1
             tts = gTTS(
-                chunk, lang=voice.lang, tld=voice.tld, lang_check=False,
+                chunk, lang=lang, tld=voice.tld, lang_check=False,
                 pre_processor_funcs=[], tokenizer_func=_keep_whole, timeout=self.timeout_s,
             )
             try:
