@@ -274,7 +274,8 @@ def test_sharing_requests_can_be_switched_off(mock, tmp_path):
 
 def test_an_old_language_tag_is_sent_as_gtts_maps_it(mock, tmp_path):
     FakeGoogle().install(mock)
-    run(["Rest now."], tmp_path, GttsEngine(retry=no_sleep_policy()),
-        voice=Voice(engine="gtts", lang="en-gb", rate=1.0))
+    with pytest.warns(DeprecationWarning, match="en-gb"):
+        run(["Rest now."], tmp_path, GttsEngine(retry=no_sleep_policy()),
+            voice=Voice(engine="gtts", lang="en-gb", rate=1.0))
     body = urllib.parse.parse_qs(mock.calls[0].request.body)
     assert json.loads(json.loads(body["f.req"][0])[0][0][1])[1] == "en"
