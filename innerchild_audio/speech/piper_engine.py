@@ -140,8 +140,8 @@ class PiperEngine:
         }
 
     def voice_info(self, voice: Voice) -> dict[str, object]:
-        files = find_voice(voice.model, self.voices_dir)
-        return {"engine": self.name, "path": str(files.model), **self.cache_identity(voice)}
+        # no file path: the same voice must describe itself the same on every machine
+        return {"engine": self.name, **self.cache_identity(voice)}
 
     def synthesize(self, text: str, voice: Voice) -> Clip:
         clips: dict[str, Clip] = {}
