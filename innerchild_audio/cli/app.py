@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 import click
 
 from innerchild_audio import __version__
-from innerchild_audio.errors import ExitStatus, InnerChildError
+from innerchild_audio.errors import ExitStatus, InnerChildError, UsageError
+from innerchild_audio.units import parse_duration_ms
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,6 +54,16 @@ def parse_vars(values: tuple[str, ...]) -> dict[str, str]:
     return result
 
 
+def parse_length(value: str | None) -> int | None:
+    """`--length 10m` in milliseconds; a malformed one is a usage error."""
+    if value is None:
+        return None
+    try:
+        return parse_duration_ms(value)
+    except ValueError as error:
+        raise UsageError(f"--length: {error}") from None
+
+
 var_option = click.option(
     "--var", "vars_", multiple=True, metavar="NAME=VALUE",
     help="Set a script variable, e.g. --var name=Sam (repeatable).",
@@ -61,4 +72,5 @@ length_option = click.option(
     "--length", metavar="DURATION", help="Target length, e.g. 10m; overrides the script's."
 )
 
-__all__ = ["main", "translate_errors", "parse_vars", "var_option", "length_option", "ExitStatus"]
+__all__ = ["main", "translate_errors", "parse_vars", "parse_length", "var_option",
+           "length_option", "ExitStatus"]

@@ -12,6 +12,7 @@ import click
 from innerchild_audio.cli.app import (
     length_option,
     main,
+    parse_length,
     parse_vars,
     translate_errors,
     var_option,
@@ -28,7 +29,6 @@ from innerchild_audio.render import (
     build_library,
     render_script,
 )
-from innerchild_audio.units import parse_duration_ms
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,14 +62,6 @@ def _render_options(func: F) -> F:
     return func
 
 
-def _length_ms(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return parse_duration_ms(value)
-    except ValueError as error:
-        raise UsageError(f"--length: {error}") from None
-
 
 def _progress() -> bool:
     return sys.stderr.isatty()
@@ -89,7 +81,7 @@ def render(files: tuple[Path, ...], out_dir: Path, engine: str | None, length: s
     scripts = [script for path in files for script in find_scripts(path)]
     if not scripts:
         raise UsageError(f"no scripts in {', '.join(str(f) for f in files)}")
-    variables, length_ms = parse_vars(vars_), _length_ms(length)
+    variables, length_ms = parse_vars(vars_), parse_length(length)
     for script in scripts:
         result = render_script(script, out_dir=out_dir, engine=engine, length_ms=length_ms,
                                vars=variables, background=background, stereo=stereo,
@@ -116,7 +108,7 @@ def build(folder: Path, out_dir: Path, engine: str | None, length: str | None,
     def report(outcome: Outcome) -> None:
         click.echo(outcome.summary(), err=isinstance(outcome, Failed))
 
-    result = build_library(folder, out_dir=out_dir, engine=engine, length_ms=_length_ms(length),
+    result = build_library(folder, out_dir=out_dir, engine=engine, length_ms=parse_length(length),
                            vars=parse_vars(vars_), background=background, stereo=stereo,
                            bitrate_kbps=bitrate, jobs=jobs, cache_dir=cache_dir,
                            warnings=warnings, progress=_progress(), force=force,

@@ -11,26 +11,18 @@ import click
 from innerchild_audio.cli.app import (
     length_option,
     main,
+    parse_length,
     parse_vars,
     translate_errors,
     var_option,
 )
-from innerchild_audio.errors import ExitStatus, UsageError
+from innerchild_audio.errors import ExitStatus
 from innerchild_audio.library import check_paths
 from innerchild_audio.plan import plan_script
 from innerchild_audio.plan_report import format_plan, plan_json
 from innerchild_audio.schema import schema_text
 from innerchild_audio.script import load_script
-from innerchild_audio.units import format_duration, parse_duration_ms
-
-
-def parse_length(value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return parse_duration_ms(value)
-    except ValueError as error:
-        raise UsageError(f"--length: {error}") from None
+from innerchild_audio.units import format_duration
 
 
 @main.command()
