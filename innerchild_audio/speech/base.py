@@ -53,3 +53,25 @@ class BatchEngine(Engine, Protocol):
     def voice_info(self, voice: Voice) -> dict[str, object]:
         """What identifies the voice, for the render's manifest."""
         ...
+
+
+class BatchEngineBase:
+    """What batch engines share: one text is a batch of one; the voice info is the cache key."""
+
+    name: str
+
+    def cache_identity(self, voice: Voice) -> dict[str, object]:
+        raise NotImplementedError
+
+    def synthesize_batch(self, texts: Sequence[str], voice: Voice, *, jobs: int | None,
+                         on_clip: Callable[[str, Clip], None]) -> None:
+        raise NotImplementedError
+
+    def synthesize(self, text: str, voice: Voice) -> Clip:
+        clips: dict[str, Clip] = {}
+        self.synthesize_batch([text], voice, jobs=1, on_clip=clips.__setitem__)
+        return clips[text]
+
+    def voice_info(self, voice: Voice) -> dict[str, object]:
+        # no file paths in it: the same voice describes itself the same on every machine
+        return {"engine": self.name, **self.cache_identity(voice)}

@@ -23,7 +23,7 @@ from innerchild_audio.speech.audio import (
     split_at_pauses,
     trim_silence,
 )
-from innerchild_audio.speech.base import Clip
+from innerchild_audio.speech.base import BatchEngineBase, Clip
 from innerchild_audio.speech.packing import MAX_CHARS, Group, pack
 from innerchild_audio.speech.pool import run_all
 from innerchild_audio.speech.retry import Gate, GaveUp, RetryPolicy, Transient, parse_retry_after
@@ -58,7 +58,7 @@ def check_lang(lang: str) -> str:
 
 
 @dataclass
-class GttsEngine:
+class GttsEngine(BatchEngineBase):
     name: str = "gtts"
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout_s: float | tuple[float, float] = TIMEOUT_S
@@ -76,14 +76,6 @@ class GttsEngine:
             "gtts": GTTS_VERSION,
             "processing": PROCESSING_VERSION,
         }
-
-    def voice_info(self, voice: Voice) -> dict[str, object]:
-        return {"engine": self.name, **self.cache_identity(voice)}
-
-    def synthesize(self, text: str, voice: Voice) -> Clip:
-        clips: dict[str, Clip] = {}
-        self.synthesize_batch([text], voice, jobs=1, on_clip=clips.__setitem__)
-        return clips[text]
 
     def synthesize_batch(
         self, texts: Sequence[str], voice: Voice, *, jobs: int | None, on_clip: OnClip

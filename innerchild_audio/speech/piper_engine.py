@@ -22,7 +22,7 @@ import numpy as np
 
 from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
-from innerchild_audio.speech.base import Clip
+from innerchild_audio.speech.base import BatchEngineBase, Clip
 from innerchild_audio.speech.paths import resolve_voices_dir
 from innerchild_audio.speech.pool import run_all
 
@@ -121,7 +121,7 @@ def _pool_key(files: VoiceFiles, threads: int | None) -> tuple[str, int | None]:
 
 
 @dataclass
-class PiperEngine:
+class PiperEngine(BatchEngineBase):
     name: str = "piper"
     voices_dir: Path | None = None
     threads: int | None = None  # per worker; None: the cores shared out among the jobs
@@ -142,15 +142,6 @@ class PiperEngine:
             "stretch": PACE_STRETCH,
             "piper": PIPER_VERSION,
         }
-
-    def voice_info(self, voice: Voice) -> dict[str, object]:
-        # no file path: the same voice must describe itself the same on every machine
-        return {"engine": self.name, **self.cache_identity(voice)}
-
-    def synthesize(self, text: str, voice: Voice) -> Clip:
-        clips: dict[str, Clip] = {}
-        self.synthesize_batch([text], voice, jobs=1, on_clip=clips.__setitem__)
-        return clips[text]
 
     def synthesize_batch(
         self, texts: Sequence[str], voice: Voice, *, jobs: int | None, on_clip: OnClip
