@@ -23,7 +23,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def main(verbose: int) -> None:
     """Turn YAML meditation scripts into finished MP3 sessions and a podcast feed."""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    detail = "%(levelname)s %(name)s: " if verbose else ""
+    logging.basicConfig(level=level, format=detail + "%(message)s")
 
 
 def translate_errors(func: F) -> F:

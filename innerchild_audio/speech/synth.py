@@ -22,6 +22,7 @@ from innerchild_audio.speech.progress import Progress
 from innerchild_audio.timeline import SpeechRequest
 
 log = logging.getLogger(__name__)
+_announced: set[str] = set()
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,9 @@ def synthesize_all(
     note = ""
     if "auto" in wanted.values():
         chosen, note = choose_auto([r for r, n in wanted.items() if n == "auto"], engines, cache)
-        log.log(logging.INFO if chosen == "gtts" else logging.WARNING, "engine auto: %s", note)
+        if note not in _announced:  # say it once, not once per session of a build
+            _announced.add(note)
+            log.warning("voice engine auto: %s", note)
         wanted = {r: chosen if n == "auto" else n for r, n in wanted.items()}
 
     identities: dict[tuple[str, Voice], dict[str, object]] = {}
