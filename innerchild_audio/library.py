@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ from innerchild_audio.plan import plan_script
 from innerchild_audio.script import load_script
 from innerchild_audio.timeline import Timeline
 
+log = logging.getLogger(__name__)
 NOT_SCRIPTS: Final = ("podcast.yaml", "podcast.yml")  # channel metadata, not a session
 
 
@@ -23,6 +25,9 @@ def find_scripts(path: Path) -> list[Path]:
                  if p.suffix in (".yaml", ".yml") and p.name not in NOT_SCRIPTS and p.is_file()]
         return found
     if path.is_file():
+        if path.name in NOT_SCRIPTS:  # e.g. from `meditations/*.yaml`
+            log.warning("skipping %s: channel metadata for `publish`, not a session", path)
+            return []
         return [path]
     raise UsageError(f"{path}: no such file or folder")
 

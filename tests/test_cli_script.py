@@ -123,3 +123,11 @@ def test_library_validates_against_the_schema(path):
 def test_schema_refuses_invalid_documents(bad):
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema())
+
+
+def test_check_a_glob_skips_the_channel_file():
+    paths = [str(p) for p in sorted(LIBRARY.glob("*.yaml"))]
+    assert any(p.endswith("podcast.yaml") for p in paths)
+    result = run("check", *paths)
+    assert result.exit_code == 0, result.output
+    assert "podcast.yaml" not in result.stdout
