@@ -11,14 +11,15 @@ fade-in: two different sounds with equal-power curves (they are unrelated,
 so their powers add); the same sound continues as one stream whose level
 glides to the new setting (a crossfade of a signal with itself).
 
-Everything is rendered in blocks straight into the session buffer: no
-session-length bed, envelope or noise array ever exists.
+Everything is rendered in blocks, on a grid of its own, into whatever stretch
+of the mix is being made: no session-length bed, envelope or noise array
+ever exists.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -177,25 +178,69 @@ def _plan_spans(beds: Sequence[BedSpan], total: int, sample_rate: int,
     return runs
 
 
-def add_beds(out: np.ndarray, beds: Sequence[BedSpan], duck: DuckEnvelope, sample_rate: int,
-             reference_db: float, *, after_block: Callable[[], None] | None = None) -> None:
-    """Add every bed span into `out` (the mono session buffer) in place.
+class BedStream:
+    """Every bed span, added into consecutive stretches of the mono mix on request.
 
-    `after_block` runs after each block is written (the mixer places speech
-    prepared meanwhile on another core).
+    Each run of one sound is rendered on its own grid of BED_BLOCK_FRAMES
+    blocks from the run's start, whatever stretches are asked for, so the
+    samples never depend on how the session is cut into blocks. Only the
+    current grid block of each run is held.
     """
-    total = len(out)
-    for index, run in enumerate(_plan_spans(beds, total, sample_rate, reference_db)):
-        start, stop, sound = run[0].start, run[-1].stop, run[0].sound
-        log.debug("bed %s over frames %d-%d (%d spans)", sound, start, stop, len(run))
-        source = open_source(sound, sample_rate, stable_seed(sound, index), stop - start)
-        for a in range(start, stop, BED_BLOCK_FRAMES):
-            b = min(a + BED_BLOCK_FRAMES, stop)
-            block = source.read(b - a)
-            block *= _run_gain(run, duck, a, b)
-            out[a:b] += block
-            if after_block is not None:
-                after_block()
+
+    def __init__(self, beds: Sequence[BedSpan], duck: DuckEnvelope, total: int,
+                 sample_rate: int, reference_db: float):
+        self._duck = duck
+        self._rate = sample_rate
+        self._runs = _plan_spans(beds, total, sample_rate, reference_db)
+        self._next = 0  # the first run not yet opened
+        self._open: list[_RunStream] = []
+
+    def add_into(self, out: np.ndarray, start: int) -> None:
+        """Add the bed over frames [start, start + len(out)) into `out`.
+
+        Calls must ask for stretches in order (each starting at or after the
+        previous one's start); the sources are read once, front to back.
+        """
+        stop = start + len(out)
+        while self._next < len(self._runs) and self._runs[self._next][0].start < stop:
+            run = self._runs[self._next]
+            self._open.append(_RunStream(run, self._next, self._duck, self._rate))
+            self._next += 1
+        for stream in self._open:  # in run order: the same sum, sample by sample, every time
+            stream.add_into(out, start, stop)
+        self._open = [s for s in self._open if s.stop > stop]
+
+
+class _RunStream:
+    """One run of spans (one continuous sound), read block by block from its start."""
+
+    def __init__(self, run: list[_SpanPlan], index: int, duck: DuckEnvelope, sample_rate: int):
+        self._run = run
+        self._duck = duck
+        self.start, self.stop, sound = run[0].start, run[-1].stop, run[0].sound
+        log.debug("bed %s over frames %d-%d (%d spans)", sound, self.start, self.stop, len(run))
+        self._source = open_source(sound, sample_rate, stable_seed(sound, index),
+                                   self.stop - self.start)
+        self._block_start = self.start  # grid block held in _block
+        self._block = np.zeros(0, dtype=np.float32)
+
+    def add_into(self, out: np.ndarray, out_start: int, out_stop: int) -> None:
+        a = max(out_start, self.start)
+        b = min(out_stop, self.stop)
+        while a < b:
+            if a >= self._block_start + len(self._block):
+                self._read_next()
+            offset = a - self._block_start
+            n = min(b - a, len(self._block) - offset)
+            out[a - out_start: a - out_start + n] += self._block[offset: offset + n]
+            a += n
+
+    def _read_next(self) -> None:
+        a = self._block_start + len(self._block)
+        b = min(a + BED_BLOCK_FRAMES, self.stop)
+        block = self._source.read(b - a)
+        block *= _run_gain(self._run, self._duck, a, b)
+        self._block_start, self._block = a, block
 
 
 def _run_gain(run: list[_SpanPlan], duck: DuckEnvelope, a: int, b: int) -> float | np.ndarray:
