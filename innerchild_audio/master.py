@@ -1,5 +1,8 @@
 """Mastering: one gain to the loudness target, then a true-peak limiter.
 
+    master(audio, sample_rate)       -> MasterResult      (a whole array)
+    master_stream(mixer)             -> MasteredStream    (block by block, two passes)
+
 Loudness is integrated BS.1770 loudness (pyloudnorm's filters and gating, see
 `mix.meter`); the default target is -16 LUFS for stereo and -19 LUFS for mono.
 True peak is measured 4x oversampled. The limiter is a look-ahead gain
@@ -10,20 +13,38 @@ which in speech is a small part of the session.
 
 The ceiling sits MP3_HEADROOM_DB under the requested true peak: MP3 encoding
 adds a little overshoot, and the decoded MP3 must still meet the limit.
+
+The streaming master never holds the session: a first pass of the mixer
+measures the loudness (and what limiting will cost, to make it up); a second
+pass mixes again, applies the gain and a streaming limiter, and measures the
+result as it goes out.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from innerchild_audio.errors import RenderError
-from innerchild_audio.mix.meter import LoudnessBlocks, PeakMap, as_frames, identical_channels
+from innerchild_audio.mix.limiter import (
+    FORECAST_SEGMENT_FRAMES,
+    LimitingForecast,
+    StreamLimiter,
+    limit,
+)
+from innerchild_audio.mix.meter import (
+    LoudnessBlocks,
+    LoudnessMeter,
+    PeakMap,
+    as_frames,
+    identical_channels,
+)
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +52,12 @@ MONO_TARGET_LUFS: Final = -19.0
 STEREO_TARGET_LUFS: Final = -16.0
 DEFAULT_TRUE_PEAK_DBTP: Final = -1.0
 MP3_HEADROOM_DB: Final = 0.3
-LOOKAHEAD_MS: Final = 5.0  # gain reduction ramps in over this before a peak
-RELEASE_DB_PER_S: Final = 40.0  # and recovers at this rate after it
-LIMIT_MARGIN_DB: Final = 0.05  # reduce a touch more than measured: the gain itself moves
 LOUDNESS_TOLERANCE_LU: Final = 0.05  # make up lost loudness when limiting costs more
 MAKEUP_PASSES: Final = 2  # limiting costs a little loudness: made up at most twice
 MAX_PASSES: Final = 6  # each pass limits what the previous one left over the ceiling
 _CHECK_FRAMES: Final = 1 << 20
+STREAM_BLOCK_FRAMES: Final = 1 << 18  # about 6 s at 44.1 kHz; whole limiter and forecast blocks
+STREAM_MAKEUP_STEPS: Final = 4  # forecasts are cheap: make up until within the tolerance
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,38 +154,121 @@ def _apply_gain(frames: np.ndarray, gain_db: float, loudness: LoudnessBlocks,
     peaks.scale(gain)
 
 
-def limit(frames: np.ndarray, over: np.ndarray, peaks: np.ndarray, ceiling: float,
-          sample_rate: int) -> list[tuple[int, int]]:
-    """Lower the gain around each frame in `over` (sorted) so its true peak
-    (`peaks`) meets `ceiling`; returns the stretches of frames it changed.
+# --- streaming ----------------------------------------------------------------------
 
-    Per stretch: the reduction each frame needs (dB), held over the look-ahead
-    and averaged over it (so it ramps in before the peak and is complete at it),
-    then released at RELEASE_DB_PER_S. Every step only raises the reduction, so
-    each frame gets at least what it needs.
+class MonoMix(Protocol):
+    """A mono mix that can be made again, front to back, block by block (`mix.Mixer`)."""
+
+    sample_rate: int
+    channels: int  # how many channels carry the mono mix
+    frames: int
+
+    def blocks(self, block_frames: int) -> Iterator[np.ndarray]: ...
+
+
+def master_stream(mix: MonoMix, *, target_lufs: float | None = None,
+                  true_peak_dbtp: float = DEFAULT_TRUE_PEAK_DBTP) -> MasteredStream:
+    """Measure `mix` (a first pass) and return it ready to be made again, mastered.
+
+    The gain brings the integrated loudness to `target_lufs` (default by the
+    channel count, as `master`) and makes up what the limiter will take, as
+    forecast from the first pass; dual-mono stereo is measured as `master`
+    measures it. Raises RenderError when the mix holds NaN or infinity.
     """
-    n = len(frames)
-    ahead = max(1, round(LOOKAHEAD_MS * sample_rate / 1000))
-    release = RELEASE_DB_PER_S / sample_rate  # dB per frame
-    need = 20.0 * np.log10(peaks / ceiling) + LIMIT_MARGIN_DB
-    starts = over - ahead
-    ends = over + ahead + np.ceil(need / release).astype(np.int64) + 2
-    reach = np.maximum.accumulate(ends)
-    first = np.concatenate([[0], np.nonzero(starts[1:] > reach[:-1])[0] + 1])
-    last = np.concatenate([first[1:] - 1, [len(over) - 1]])
-    changed: list[tuple[int, int]] = []
-    for i, j in zip(first.tolist(), last.tolist(), strict=True):
-        lo, hi = int(starts[i]), int(reach[j])  # may run past the ends of the audio
-        reduction = np.zeros(hi - lo)
-        reduction[over[i: j + 1] - lo] = need[i: j + 1]
-        # hold: max over the trailing look-ahead window [k - ahead + 1, k]
-        held = maximum_filter1d(reduction, ahead, mode="constant", origin=(ahead - 1) // 2)
-        # ramp: mean over the leading window [k, k + ahead - 1]
-        ramped = uniform_filter1d(held, ahead, mode="constant", origin=-(ahead // 2))
-        steps = np.arange(hi - lo) * release
-        released = np.maximum.accumulate(ramped + steps) - steps
-        gain = np.power(10.0, -released / 20.0).astype(np.float32)
-        a, b = max(lo, 0), min(hi, n)
-        frames[a:b] *= gain[a - lo: b - lo, np.newaxis]
-        changed.append((a, b))
-    return changed
+    if mix.channels not in (1, 2):
+        raise RenderError(f"master needs 1 or 2 channels, got {mix.channels}")
+    if mix.sample_rate <= 0:
+        raise RenderError(f"invalid sample rate {mix.sample_rate}")
+    target = default_target_lufs(mix.channels) if target_lufs is None else float(target_lufs)
+    ceiling = 10.0 ** ((true_peak_dbtp - MP3_HEADROOM_DB) / 20.0)
+    meter = _meter(mix)
+    forecast = LimitingForecast(mix.sample_rate, ceiling)
+    position = 0
+    # K-weighting (which leaves the GIL) runs beside the mixing, a block behind
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        waiting: tuple[np.ndarray, Future[np.ndarray]] | None = None
+        for block in mix.blocks(STREAM_BLOCK_FRAMES):
+            if not np.isfinite(block).all():
+                bad = position + int(np.argmin(np.isfinite(block)))
+                raise RenderError(f"the mix holds NaN or infinity near frame {bad}")
+            if waiting is not None:
+                forecast.add(waiting[0], waiting[1].result())
+            waiting = block, pool.submit(meter.add, block, segment_frames=FORECAST_SEGMENT_FRAMES)
+            position += len(block)
+        if waiting is not None:
+            forecast.add(waiting[0], waiting[1].result())
+    initial = meter.loudness()
+    gain_db = 0.0 if math.isinf(initial) else target - initial
+    for _ in range(STREAM_MAKEUP_STEPS):
+        shortfall = target - forecast.loudness(gain_db, meter)
+        if math.isinf(shortfall) or shortfall <= LOUDNESS_TOLERANCE_LU:
+            break
+        gain_db += shortfall  # make up what limiting will take
+    log.debug("measured %.2f LUFS; gain %+.2f dB to %.1f LUFS", initial, gain_db, target)
+    return MasteredStream(mix, gain_db=gain_db, target_lufs=target, ceiling=ceiling,
+                          true_peak_limit_dbtp=true_peak_dbtp)
+
+
+def _meter(mix: MonoMix) -> LoudnessMeter:
+    # every channel carries the mono mix: one channel measured, weighted as all of them
+    return LoudnessMeter(mix.sample_rate, mix.frames, 1, weights=(float(mix.channels),))
+
+
+class MasteredStream:
+    """A mix mastered as it is made: `blocks()` runs the second pass.
+
+    Blocks are float32 shaped (frames, channels). The loudness and true peak
+    of what came out are known once `blocks()` has run to its end (None
+    before); it raises RenderError at its end if the true peak could not be
+    brought under the ceiling.
+    """
+
+    def __init__(self, mix: MonoMix, *, gain_db: float, target_lufs: float, ceiling: float,
+                 true_peak_limit_dbtp: float):
+        self._mix = mix
+        self.sample_rate = mix.sample_rate
+        self.channels = mix.channels
+        self.frames = mix.frames
+        self.gain_db = gain_db  # before limiting
+        self.target_lufs = target_lufs
+        self.ceiling = ceiling
+        self._limit_dbtp = true_peak_limit_dbtp
+        self.loudness_lufs: float | None = None
+        self.true_peak_dbtp: float | None = None
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        gain = np.float32(10.0 ** (self.gain_db / 20.0))
+        limiter = StreamLimiter(self.ceiling, self.sample_rate)
+        meter = _meter(self._mix)
+        for block in self._mix.blocks(STREAM_BLOCK_FRAMES):
+            block *= gain
+            done = limiter.push(block)
+            if len(done):
+                meter.add(done)
+                yield self._laid_out(done)
+        done = limiter.finish()
+        if len(done):
+            meter.add(done)
+            yield self._laid_out(done)
+        self._finish(limiter, meter)
+
+    def _laid_out(self, mono: np.ndarray) -> np.ndarray:
+        if self.channels == 1:
+            return mono[:, np.newaxis]
+        return np.repeat(mono[:, np.newaxis], self.channels, axis=1)
+
+    def _finish(self, limiter: StreamLimiter, meter: LoudnessMeter) -> None:
+        peak = limiter.true_peak
+        peak_db = 20.0 * math.log10(peak) if peak > 0 else -math.inf
+        loudness = meter.loudness()
+        log.debug("limited %d frames over the %.2f dBTP ceiling; %.2f LUFS, %.2f dBTP",
+                  limiter.limited_frames, 20 * math.log10(self.ceiling), loudness, peak_db)
+        if peak > self.ceiling * 1.0001:
+            raise RenderError(f"could not bring the true peak under {self._limit_dbtp} dBTP "
+                              f"(still {peak_db:.2f} dBTP)")
+        if not math.isinf(loudness) and abs(loudness - self.target_lufs) > 0.5:
+            log.warning("loudness %.2f LUFS misses the %.1f LUFS target: the mix is too peaky "
+                        "to reach it under %.1f dBTP", loudness, self.target_lufs,
+                        self._limit_dbtp)
+        self.loudness_lufs = loudness
+        self.true_peak_dbtp = peak_db

@@ -61,6 +61,31 @@ def _k_weighting(sample_rate: int) -> np.ndarray:
     return np.array([np.concatenate([f.b, f.a]) for f in (shelf, high_pass)])
 
 
+def gating_blocks(frames: int, sample_rate: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """The gating blocks of a signal of `frames` frames: first frames, end frames
+    (exclusive), and 1 / the frames in a full block."""
+    block = GATE_BLOCK_S * sample_rate
+    if frames >= block:
+        step = 1.0 - GATE_OVERLAP
+        duration = frames / sample_rate
+        count = int(np.round((duration - GATE_BLOCK_S) / (GATE_BLOCK_S * step))) + 1
+        j = np.arange(count)
+        # the same float expressions as pyloudnorm, so the same integer bounds
+        lower = (GATE_BLOCK_S * (j * step) * sample_rate).astype(np.int64)
+        upper = np.minimum((GATE_BLOCK_S * (j * step + 1) * sample_rate).astype(np.int64),
+                           frames)
+        return lower, upper, 1.0 / (GATE_BLOCK_S * sample_rate)
+    lower = np.zeros(1 if frames else 0, dtype=np.int64)
+    return lower, np.full(len(lower), frames, dtype=np.int64), 1.0 / frames if frames else 0.0
+
+
+def _channel_weights(channels: int, weights: tuple[float, ...] | None) -> np.ndarray:
+    found = np.array(weights if weights is not None else CHANNEL_WEIGHTS[:channels])
+    if len(found) != channels:
+        raise ValueError(f"{len(found)} weights for {channels} channels")
+    return found
+
+
 class LoudnessBlocks:
     """The K-weighted mean square of every gating block, per channel.
 
@@ -77,24 +102,8 @@ class LoudnessBlocks:
         self._sos = _k_weighting(sample_rate)
         n, channels = frames.shape
         self._n = n
-        block = GATE_BLOCK_S * sample_rate
-        if n >= block:
-            step = 1.0 - GATE_OVERLAP
-            duration = n / sample_rate
-            count = int(np.round((duration - GATE_BLOCK_S) / (GATE_BLOCK_S * step))) + 1
-            j = np.arange(count)
-            # the same float expressions as pyloudnorm, so the same integer bounds
-            self._lower = (GATE_BLOCK_S * (j * step) * sample_rate).astype(np.int64)
-            self._upper = np.minimum(
-                (GATE_BLOCK_S * (j * step + 1) * sample_rate).astype(np.int64), n)
-            self._norm = 1.0 / (GATE_BLOCK_S * sample_rate)
-        else:
-            self._lower = np.zeros(1 if n else 0, dtype=np.int64)
-            self._upper = np.full(len(self._lower), n, dtype=np.int64)
-            self._norm = 1.0 / n if n else 0.0
-        self._weights = np.array(weights if weights is not None else CHANNEL_WEIGHTS[:channels])
-        if len(self._weights) != channels:
-            raise ValueError(f"{len(self._weights)} weights for {channels} channels")
+        self._lower, self._upper, self._norm = gating_blocks(n, sample_rate)
+        self._weights = _channel_weights(channels, weights)
         self.energy = np.zeros((channels, len(self._lower)))
         self._measure(frames, np.arange(len(self._lower)))
 
@@ -171,6 +180,84 @@ def _prefix_sums(signal: np.ndarray, sos: np.ndarray, start: int, stop: int,
     return out, total
 
 
+class LoudnessMeter:
+    """Integrated loudness of a signal that arrives in blocks, front to back.
+
+    The same K-weighting, gating blocks and gates as `LoudnessBlocks`, with the
+    filter state carried from block to block, so the result does not depend
+    on how the signal is cut; only running sums at the gating block edges are
+    kept. The total length must be known at the start (the gating blocks
+    depend on it).
+    """
+
+    def __init__(self, sample_rate: int, frames: int, channels: int = 1,
+                 weights: tuple[float, ...] | None = None):
+        self.sample_rate = sample_rate
+        self.frames = frames
+        self._sos = _k_weighting(sample_rate)
+        self._weights = _channel_weights(channels, weights)
+        self._lower, self._upper, self._norm = gating_blocks(frames, sample_rate)
+        self._marks = np.unique(np.concatenate([self._lower, self._upper]))
+        self._prefix = np.zeros((channels, len(self._marks)))  # sums over [0, mark)
+        self._total = np.zeros(channels)
+        self._zi = np.zeros((channels, self._sos.shape[0], 2))
+        self._done = int(np.searchsorted(self._marks, 0, side="right"))  # marks filled
+        self.position = 0  # frames measured so far
+
+    def add(self, block: np.ndarray, *, segment_frames: int = 0) -> np.ndarray:
+        """Measure the next frames, shaped (n,) or (n, channels).
+
+        With `segment_frames`, returns the K-weighted energy (sum of squares,
+        channels weighted) of each stretch of that many frames, counted from the
+        block's start (the last may be shorter); otherwise an empty array.
+        """
+        frames = as_frames(block)
+        n = len(frames)
+        if self.position + n > self.frames:
+            raise ValueError(f"more than the {self.frames} frames announced")
+        segments = np.zeros(-(-n // segment_frames) if segment_frames else 0)
+        if n == 0:
+            return segments
+        end = self.position + n
+        k = int(np.searchsorted(self._marks, end, side="right"))
+        at = self._marks[self._done:k] - self.position - 1  # marks inside (position, end]
+        cuts = np.append(np.arange(segment_frames - 1, n - 1, segment_frames), n - 1) if (
+            segment_frames) else None
+        for channel in range(frames.shape[1]):
+            y, self._zi[channel] = sosfilt(self._sos, frames[:, channel].astype(np.float64),
+                                           zi=self._zi[channel])
+            y *= y
+            cumulative = np.cumsum(y, out=y)
+            self._prefix[channel, self._done:k] = self._total[channel] + cumulative[at]
+            self._total[channel] += float(cumulative[-1])
+            if cuts is not None:
+                segments += self._weights[channel] * np.diff(cumulative[cuts], prepend=0.0)
+        self._done = k
+        self.position = end
+        return segments
+
+    def energy(self) -> np.ndarray:
+        """The mean square of every gating block, shaped (channels, blocks)."""
+        if self.position != self.frames:
+            raise ValueError(f"measured {self.position} of {self.frames} frames")
+        lo = np.searchsorted(self._marks, self._lower)
+        hi = np.searchsorted(self._marks, self._upper)
+        return self._norm * (self._prefix[:, hi] - self._prefix[:, lo])
+
+    @property
+    def weights(self) -> np.ndarray:
+        return self._weights
+
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The gating blocks' first frames and end frames (exclusive)."""
+        return self._lower, self._upper
+
+    def loudness(self) -> float:
+        """Integrated loudness, LUFS (-inf for silence); once every frame is measured."""
+        return gated_loudness(self.energy(), self._weights)
+
+
 def gated_loudness(energy: np.ndarray, weights: np.ndarray) -> float:
     """BS.1770 gating over per-block mean squares shaped (channels, blocks)."""
     if energy.shape[1] == 0:
@@ -208,7 +295,7 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int) -> float:
 
 # --- true peak ----------------------------------------------------------------------
 
-def _upsampled_peaks(frames: np.ndarray, stretches: list[tuple[int, int]]
+def upsampled_peaks(frames: np.ndarray, stretches: list[tuple[int, int]]
                      ) -> list[np.ndarray]:
     """Per input frame of each stretch [start, stop): the largest |value| of the 4x
     upsampled signal from that frame up to the next, over all channels.
@@ -305,7 +392,7 @@ class PeakMap:
                       ) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
             """Per stretch: its start, block maxima, and frames over the threshold."""
             found = []
-            for (a, _), peaks in zip(batch, _upsampled_peaks(self._frames, batch), strict=True):
+            for (a, _), peaks in zip(batch, upsampled_peaks(self._frames, batch), strict=True):
                 count = -(-len(peaks) // PEAK_BLOCK_FRAMES)
                 maxima = np.array([peaks[k * PEAK_BLOCK_FRAMES: (k + 1) * PEAK_BLOCK_FRAMES].max()
                                    for k in range(count)], dtype=np.float64)
