@@ -6,22 +6,26 @@
 Every file is written under a temporary name beside its destination and the
 set is renamed into place only once all of them are complete, the manifest
 last: a failure on the way leaves the folder exactly as it was.
+
+The audio is a whole array, or a stream (`AudioStream`, e.g. a
+`master.MasteredStream`) that is made block by block while it is encoded and
+measures its own loudness and true peak on the way.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from innerchild_audio import __version__
-from innerchild_audio.errors import UsageError
+from innerchild_audio.errors import RenderError, UsageError
 from innerchild_audio.export import chapters, manifest, mp3, tags, transcripts
 from innerchild_audio.export.atomic import Staging
 from innerchild_audio.export.manifest import AudioInfo, SessionFiles
@@ -40,12 +44,26 @@ class ExportMeta:
     album: str  # the podcast's title
     engine: str  # the engine that spoke (auto resolved)
     voice: Mapping[str, Any]
-    loudness_lufs: float
-    true_peak_dbtp: float
+    loudness_lufs: float | None  # None for a stream: it measures them as it is encoded
+    true_peak_dbtp: float | None
     inputs_hash: str
     inputs: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
     fallback_cover: Path | None = None  # embedded when the script names no cover
+
+
+class AudioStream(Protocol):
+    """Audio made block by block; its loudness and true peak are known once it has run."""
+
+    sample_rate: int
+    channels: int
+    frames: int
+    loudness_lufs: float | None
+    true_peak_dbtp: float | None
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """float32 blocks shaped (frames, channels), front to back."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -83,7 +101,7 @@ def load_cover(path: Path) -> tuple[tags.Cover, str]:
 
 
 def export_session(
-    audio: np.ndarray,
+    audio: np.ndarray | AudioStream,
     sample_rate: int,
     *,
     script: Script,
@@ -93,10 +111,24 @@ def export_session(
     meta: ExportMeta,
     rendered_at: datetime | None = None,
 ) -> ExportResult:
-    """Write one session's files into `out_dir`; all of them appear, or none changes."""
+    """Write one session's files into `out_dir`; all of them appear, or none changes.
+
+    For a whole array, `meta` gives its loudness and true peak; a stream is
+    encoded as it is made, and its own measurements go into the manifest
+    (`meta`'s must then be None).
+    """
     rendered_at = rendered_at or datetime.now(timezone.utc)
-    frames = audio.shape[0]
-    channels = 1 if audio.ndim == 1 else audio.shape[1]
+    streamed = not isinstance(audio, np.ndarray)
+    if streamed != (meta.loudness_lufs is None) or streamed != (meta.true_peak_dbtp is None):
+        raise ValueError("loudness and true peak come from meta for an array, from the stream "
+                         "for a stream")
+    if isinstance(audio, np.ndarray):
+        frames = audio.shape[0]
+        channels = 1 if audio.ndim == 1 else audio.shape[1]
+    else:
+        frames, channels = audio.frames, audio.channels
+        if audio.sample_rate != sample_rate:
+            raise ValueError(f"a {audio.sample_rate} Hz stream exported as {sample_rate} Hz")
     cover_path = script.cover
     cover, cover_suffix = load_cover(cover_path) if cover_path else (None, None)
     if cover is None and meta.fallback_cover is not None:
@@ -107,7 +139,15 @@ def export_session(
 
     with Staging() as staging:
         mp3_tmp = staging.temp_for(out_dir / files.audio)
-        mp3.encode_mp3(audio, sample_rate, mp3_tmp, bitrate_kbps=bitrate_kbps)
+        if isinstance(audio, np.ndarray):
+            mp3.encode_mp3(audio, sample_rate, mp3_tmp, bitrate_kbps=bitrate_kbps)
+            loudness, true_peak = meta.loudness_lufs, meta.true_peak_dbtp
+        else:
+            mp3.encode_blocks(audio.blocks(), sample_rate, channels, mp3_tmp,
+                              bitrate_kbps=bitrate_kbps)
+            loudness, true_peak = audio.loudness_lufs, audio.true_peak_dbtp
+        if loudness is None or true_peak is None:
+            raise RenderError("the audio's loudness and true peak are unknown")
         spans = tags.chapter_spans(
             [(m.start_ms, m.title) for m in sorted(timeline.chapters, key=lambda m: m.start_ms)],
             timeline.total_ms,
@@ -128,7 +168,7 @@ def export_session(
             audio=AudioInfo(
                 bytes=mp3_tmp.stat().st_size, duration_s=frames / sample_rate,
                 sample_rate=mp3.MP3_SAMPLE_RATE, channels=channels, bitrate_kbps=bitrate_kbps,
-                loudness_lufs=meta.loudness_lufs, true_peak_dbtp=meta.true_peak_dbtp,
+                loudness_lufs=loudness, true_peak_dbtp=true_peak,
             ),
             engine=meta.engine, voice=meta.voice, inputs_hash=meta.inputs_hash,
             inputs=meta.inputs, options=meta.options, rendered_at=rendered_at,
@@ -153,6 +193,6 @@ def _remove_stale(previous: Mapping[str, Any] | None, files: SessionFiles, out_d
 
 
 __all__ = [
-    "ExportMeta", "ExportResult", "export_session", "load_cover", "GENERATOR",
+    "AudioStream", "ExportMeta", "ExportResult", "export_session", "load_cover", "GENERATOR",
     "SessionFiles", "AudioInfo",
 ]

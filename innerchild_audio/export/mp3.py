@@ -1,16 +1,20 @@
 """MP3 encoding (and decoding, for checks) with the ffmpeg binary imageio-ffmpeg ships.
 
-PCM goes to ffmpeg's stdin as raw float32 in blocks, straight from the array's
-memory: no WAV file, no copy of the whole session.
+PCM goes to ffmpeg's stdin as raw float32 in blocks, straight from the arrays'
+memory: no WAV file, no copy of the whole session. The blocks may come from an
+array or be made one by one while ffmpeg encodes the ones before.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import subprocess
 import tempfile
+import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 import numpy as np
 
@@ -93,7 +97,23 @@ def encode_mp3(audio: np.ndarray, sample_rate: int, out_path: Path, *, bitrate_k
     frames = _as_frames(audio)
     if len(frames) == 0:
         raise RenderError("nothing to encode: the session has no audio")
-    channels = frames.shape[1]
+    blocks = (frames[start: start + _BLOCK_FRAMES]
+              for start in range(0, len(frames), _BLOCK_FRAMES))
+    encode_blocks(blocks, sample_rate, frames.shape[1], out_path, bitrate_kbps=bitrate_kbps)
+
+
+def encode_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: int,
+                  out_path: Path, *, bitrate_kbps: int) -> int:
+    """Encode PCM handed over block by block, as `encode_mp3` does; returns the frames.
+
+    Blocks are float32 shaped (frames, channels) and must not change once
+    handed over. They go to ffmpeg from a thread of their own, so making the
+    next block here and encoding the last one there happen at the same time.
+    An error while making the blocks, or in ffmpeg, stops both.
+    """
+    check_bitrate(bitrate_kbps)
+    if channels not in (1, 2):
+        raise RenderError(f"expected mono or stereo audio, got {channels} channels")
     gain = np.float32(1.0 / lame_scale(bitrate_kbps))
     command = [
         ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error",
@@ -103,33 +123,83 @@ def encode_mp3(audio: np.ndarray, sample_rate: int, out_path: Path, *, bitrate_k
         "-id3v2_version", "0", "-write_id3v1", "0", "-write_xing", "1",
         "-f", "mp3", "-y", str(out_path),
     ]
-    log.debug("encoding %d frames: %s", len(frames), " ".join(command))
+    log.debug("encoding: %s", " ".join(command))
+    iterator = iter(blocks)
+    written = 0
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors)
         except OSError as error:
             raise RenderError(f"cannot run ffmpeg ({command[0]}): {error}") from error
         assert process.stdin is not None  # guaranteed by stdin=PIPE
+        writer = _PipeWriter(process.stdin)
         try:
-            for start in range(0, len(frames), _BLOCK_FRAMES):
-                block = frames[start : start + _BLOCK_FRAMES]
-                if not np.isfinite(block).all():
-                    raise RenderError(f"audio holds NaN or infinity near frame {start}")
+            for block in iterator:
+                frames = _as_frames(block)
+                if frames.shape[1] != channels:
+                    raise RenderError(f"a block of {frames.shape[1]} channels in a "
+                                      f"{channels}-channel stream")
+                if not np.isfinite(frames).all():
+                    raise RenderError(f"audio holds NaN or infinity near frame {written}")
                 if gain != 1.0:
-                    block = block * gain
-                process.stdin.write(memoryview(block).cast("B"))
-            process.stdin.close()
-        except BrokenPipeError:
-            pass  # ffmpeg quit early; its exit status and message say why
+                    frames = frames * gain
+                if writer.broken:
+                    break  # ffmpeg quit early; its exit status and message say why
+                writer.put(frames)
+                written += len(frames)
+            if written == 0 and not writer.broken:
+                raise RenderError("nothing to encode: the session has no audio")
+            writer.close()
         except BaseException:
             process.kill()
+            writer.close()
             process.wait()
             raise
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()  # a generator left early lets go of what it holds now
         status = process.wait()
         if status != 0:
             errors.seek(0)
             message = errors.read().decode("utf-8", "replace").strip()
             raise RenderError(f"ffmpeg could not encode {out_path.name} (exit {status}): {message}")
+    return written
+
+
+class _PipeWriter:
+    """Writes queued blocks to a pipe from its own thread; a few blocks wait at most."""
+
+    DEPTH: Final = 4
+
+    def __init__(self, pipe: IO[bytes]):
+        self._pipe = pipe
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=self.DEPTH)
+        self.broken = False
+        self._thread = threading.Thread(target=self._run, name="mp3-pipe", daemon=True)
+        self._thread.start()
+
+    def put(self, block: np.ndarray) -> None:
+        self._queue.put(block)
+
+    def close(self) -> None:
+        """Write what is queued, then close the pipe (safe to call twice)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        while (block := self._queue.get()) is not None:
+            if self.broken:
+                continue  # drained, never written
+            try:
+                self._pipe.write(memoryview(block).cast("B"))
+            except OSError:  # ffmpeg quit (broken pipe) or was stopped
+                self.broken = True
+        try:
+            self._pipe.close()
+        except OSError:
+            self.broken = True
 
 
 def decode_mp3(path: Path, *, sample_rate: int = MP3_SAMPLE_RATE, channels: int | None = None
