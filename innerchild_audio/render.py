@@ -4,9 +4,11 @@
     build_library(Path("meditations"))            -> BuildResult (unchanged sessions skipped)
 
 The order is the pipeline's: load -> lay out -> synthesize -> timeline -> mix ->
-master -> export. A session is skipped by `build_library` when its inputs hash
-(script, parts, assets, resolved options, project version) equals the one in
-the manifest already on disk and every file the manifest names is there.
+master -> export. Mixing, mastering and encoding run block by block, side by
+side, so the session is never in memory whole. A session is skipped by
+`build_library` when its inputs hash (script, parts, assets, resolved options,
+project version) equals the one in the manifest already on disk and every file
+the manifest names is there.
 """
 
 from __future__ import annotations
@@ -303,8 +305,8 @@ def render_prepared(prepared: Prepared, *, out_dir: Path, jobs: int | None = Non
                     cache_dir: Path | None = None, progress: bool = False) -> RenderResult:
     # Imported here: scipy and the engines load only when something is rendered.
     from innerchild_audio import speech
-    from innerchild_audio.master import MP3_HEADROOM_DB, master
-    from innerchild_audio.mix import mix_session
+    from innerchild_audio.master import MP3_HEADROOM_DB, master_stream
+    from innerchild_audio.mix import Mixer
 
     script, options = prepared.script, prepared.options
     status = _Status(progress, script.slug)
@@ -316,36 +318,33 @@ def render_prepared(prepared: Prepared, *, out_dir: Path, jobs: int | None = Non
     target_ms = options.length_ms if options.length_ms is not None else script.length_ms
     timeline = build_timeline(layout, {r: c.duration_ms for r, c in spoken.clips.items()},
                               target_ms)
-    status(f"mixing {format_duration(timeline.total_ms)}")
-    mixed = mix_session(timeline, spoken.clips, sample_rate=MP3_SAMPLE_RATE,
-                        channels=options.channels)
-    engine, voice_info = spoken.engine, dict(spoken.voice_info)
-    cached, synthesized = spoken.cached, spoken.synthesized
-    del spoken  # the clips are in the mix now; free them before mastering
-    status("mastering")
+    # The session is never held whole: it is mixed once to measure its loudness,
+    # then mixed again, mastered and encoded block by block.
+    mixer = Mixer(timeline, spoken.clips, sample_rate=MP3_SAMPLE_RATE, channels=options.channels)
+    status(f"mixing {format_duration(timeline.total_ms)} to measure it")
     # Aim under the limit by what MP3 coding adds (master keeps its own small margin too).
     allowance_db = overshoot_allowance_db(options.bitrate, options.channels) - MP3_HEADROOM_DB
-    mastered = master(mixed, MP3_SAMPLE_RATE, true_peak_dbtp=TRUE_PEAK_DBTP - allowance_db,
-                      in_place=True)
-    del mixed  # mastered in place: one session-sized buffer, not two
-    status(f"encoding MP3 ({options.bitrate} kbps {'stereo' if options.stereo else 'mono'})")
+    mastered = master_stream(mixer, true_peak_dbtp=TRUE_PEAK_DBTP - allowance_db)
+    status(f"mixing, mastering and encoding MP3 ({options.bitrate} kbps "
+           f"{'stereo' if options.stereo else 'mono'})")
     exported = export_session(
-        mastered.audio, MP3_SAMPLE_RATE, script=script, timeline=timeline, out_dir=out_dir,
+        mastered, MP3_SAMPLE_RATE, script=script, timeline=timeline, out_dir=out_dir,
         bitrate_kbps=options.bitrate,
         meta=ExportMeta(
-            album=prepared.album, engine=engine, voice=voice_info,
-            loudness_lufs=mastered.loudness_lufs, true_peak_dbtp=mastered.true_peak_dbtp,
+            album=prepared.album, engine=spoken.engine, voice=dict(spoken.voice_info),
+            loudness_lufs=None, true_peak_dbtp=None,  # measured while encoding
             inputs_hash=prepared.inputs_hash, inputs=prepared.inputs,
             options=prepared.recorded_options, fallback_cover=prepared.fallback_cover,
         ),
     )
+    assert mastered.loudness_lufs is not None and mastered.true_peak_dbtp is not None  # encoded
     return RenderResult(
         script_path=script.path, slug=script.slug, mp3_path=exported.mp3_path,
         manifest_path=exported.manifest_path, files=tuple(exported.paths()),
         duration_ms=timeline.total_ms, loudness_lufs=mastered.loudness_lufs,
-        true_peak_dbtp=mastered.true_peak_dbtp, engine=engine, gain_db=mastered.gain_db,
-        timeline=timeline, speech_cached=cached,
-        speech_synthesized=synthesized,
+        true_peak_dbtp=mastered.true_peak_dbtp, engine=spoken.engine, gain_db=mastered.gain_db,
+        timeline=timeline, speech_cached=spoken.cached,
+        speech_synthesized=spoken.synthesized,
     )
 
 
