@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -57,6 +59,21 @@ def test_blocks_encode_to_the_same_file_as_the_array(tmp_path: Path, channels: i
     assert frames == len(audio) and source.closed
     assert (tmp_path / "blocks.mp3").read_bytes() == (tmp_path / "whole.mp3").read_bytes()
     assert mp3.decode_mp3(tmp_path / "blocks.mp3").shape == audio.shape
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="idle priority is asked for on Linux")
+def test_blocks_are_made_at_idle_priority_beside_the_encoder(tmp_path: Path) -> None:
+    policies = []
+
+    def blocks() -> Iterator[np.ndarray]:
+        for _ in range(3):
+            policies.append(os.sched_getscheduler(0))  # 0: the calling thread
+            yield tone(1.0)
+
+    caller = os.sched_getscheduler(0)
+    assert mp3.encode_blocks(blocks(), RATE, 1, tmp_path / "a.mp3", bitrate_kbps=96) == 3 * RATE
+    assert policies == [os.SCHED_IDLE] * 3
+    assert os.sched_getscheduler(0) == caller  # the caller's thread is left as it was
 
 
 def test_a_failure_while_making_blocks_stops_ffmpeg(tmp_path: Path) -> None:

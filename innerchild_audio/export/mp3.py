@@ -8,13 +8,20 @@ array or be made one by one while ffmpeg encodes the ones before.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import subprocess
+import sys
 import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Final
+
+try:
+    import fcntl
+except ImportError:  # not on Windows
+    fcntl = None  # type: ignore[assignment]
 
 import numpy as np
 
@@ -27,6 +34,7 @@ CBR_BITRATES_KBPS: Final = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224,
 DEFAULT_MONO_KBPS: Final = 96
 DEFAULT_STEREO_KBPS: Final = 128
 _BLOCK_FRAMES: Final = 1 << 16  # about 1.5 s per write to the pipe
+_PIPE_BYTES: Final = 1 << 20
 # LAME's CBR presets scale the input down (to avoid clipping in decoders): 0.95 up to
 # 160 kbps, then 0.97, 0.98, 1.0. Encoding divides it out so the file plays at the
 # level it was mastered to; tests check the decoded gain at every rate.
@@ -107,14 +115,16 @@ def encode_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: int,
     """Encode PCM handed over block by block, as `encode_mp3` does; returns the frames.
 
     Blocks are float32 shaped (frames, channels) and must not change once
-    handed over. They go to ffmpeg from a thread of their own, so making the
-    next block here and encoding the last one there happen at the same time.
-    An error while making the blocks, or in ffmpeg, stops both.
+    handed over. The blocks are made (the iterable is run) on a thread of its
+    own while ffmpeg encodes the ones before, and written to ffmpeg from
+    another. ffmpeg's encoder is what takes longest, so the thread making the
+    blocks runs at idle priority where the system allows it (Linux): it works
+    in the time the encoder leaves and never takes a core from it. An error
+    while making the blocks, or in ffmpeg, stops both.
     """
     check_bitrate(bitrate_kbps)
     if channels not in (1, 2):
         raise RenderError(f"expected mono or stereo audio, got {channels} channels")
-    gain = np.float32(1.0 / lame_scale(bitrate_kbps))
     command = [
         ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error",
         "-f", "f32le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0",
@@ -125,46 +135,110 @@ def encode_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: int,
     ]
     log.debug("encoding: %s", " ".join(command))
     iterator = iter(blocks)
-    written = 0
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors)
         except OSError as error:
+            _close(iterator)
             raise RenderError(f"cannot run ffmpeg ({command[0]}): {error}") from error
         assert process.stdin is not None  # guaranteed by stdin=PIPE
+        _widen_pipe(process.stdin)
         writer = _PipeWriter(process.stdin)
+        producer = _Producer(iterator, writer, channels,
+                             np.float32(1.0 / lame_scale(bitrate_kbps)))
         try:
-            for block in iterator:
-                frames = _as_frames(block)
-                if frames.shape[1] != channels:
-                    raise RenderError(f"a block of {frames.shape[1]} channels in a "
-                                      f"{channels}-channel stream")
-                if not np.isfinite(frames).all():
-                    raise RenderError(f"audio holds NaN or infinity near frame {written}")
-                if gain != 1.0:
-                    frames = frames * gain
-                if writer.broken:
-                    break  # ffmpeg quit early; its exit status and message say why
-                writer.put(frames)
-                written += len(frames)
-            if written == 0 and not writer.broken:
-                raise RenderError("nothing to encode: the session has no audio")
+            written = producer.result()
             writer.close()
         except BaseException:
+            producer.stop()
             process.kill()
             writer.close()
+            producer.result(reraise=False)  # it has let go of the blocks
             process.wait()
             raise
-        finally:
-            close = getattr(iterator, "close", None)
-            if close is not None:
-                close()  # a generator left early lets go of what it holds now
         status = process.wait()
         if status != 0:
             errors.seek(0)
             message = errors.read().decode("utf-8", "replace").strip()
             raise RenderError(f"ffmpeg could not encode {out_path.name} (exit {status}): {message}")
     return written
+
+
+def _close(iterator: Iterator[np.ndarray]) -> None:
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        close()  # a generator left early lets go of what it holds now
+
+
+def _widen_pipe(pipe: IO[bytes]) -> None:
+    """A larger pipe buffer where Linux allows it: fewer wake-ups, more slack."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if set_size is None:
+        return
+    try:
+        fcntl.fcntl(pipe.fileno(), set_size, _PIPE_BYTES)
+    except OSError:
+        pass  # above the system's limit: the default buffer works too
+
+
+def _idle_priority() -> None:
+    """Run the calling thread (and threads it starts) only when a core is free (Linux)."""
+    if sys.platform != "linux" or not hasattr(os, "SCHED_IDLE"):
+        return
+    try:
+        os.sched_setscheduler(threading.get_native_id(), os.SCHED_IDLE, os.sched_param(0))
+    except OSError:
+        pass  # not allowed here: it still works, only with the encoder sharing its core
+
+
+class _Producer:
+    """Runs the blocks' iterator on a thread of its own and queues the blocks for the pipe."""
+
+    def __init__(self, iterator: Iterator[np.ndarray], writer: _PipeWriter, channels: int,
+                 gain: np.float32):
+        self._iterator = iterator
+        self._writer = writer
+        self._channels = channels
+        self._gain = gain
+        self._stopping = threading.Event()
+        self._written = 0
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="mp3-blocks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def result(self, *, reraise: bool = True) -> int:
+        """The frames queued, once the iterator is done; its error, if it raised one."""
+        self._thread.join()
+        if self._error is not None and reraise:
+            raise self._error
+        return self._written
+
+    def _run(self) -> None:
+        _idle_priority()
+        try:
+            for block in self._iterator:
+                if self._stopping.is_set() or self._writer.broken:
+                    break  # ffmpeg quit early: its exit status and message say why
+                frames = _as_frames(block)
+                if frames.shape[1] != self._channels:
+                    raise RenderError(f"a block of {frames.shape[1]} channels in a "
+                                      f"{self._channels}-channel stream")
+                if not np.isfinite(frames).all():
+                    raise RenderError(f"audio holds NaN or infinity near frame {self._written}")
+                if self._gain != 1.0:
+                    frames = frames * self._gain
+                self._writer.put(frames)
+                self._written += len(frames)
+            else:
+                if self._written == 0 and not self._writer.broken:
+                    raise RenderError("nothing to encode: the session has no audio")
+        except BaseException as error:  # handed to the waiting thread
+            self._error = error
+        finally:
+            _close(self._iterator)
 
 
 class _PipeWriter:
