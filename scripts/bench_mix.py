@@ -4,9 +4,12 @@
 
 Builds a timeline by hand (speech-like clips at 22.05 kHz, as Piper makes them;
 sentence, paragraph and long pauses; bells; breathing with tones; a bed that
-changes halfway), then times mix_session and master (in place) in this process.
-Memory is the process's peak resident set, before and after each stage, beside
-the size of one session buffer (the floor for a whole-session mix).
+changes halfway), then times in this process, first the streaming path render
+takes (a pass of the Mixer alone; master_stream's measuring pass; its second
+pass, mixing and mastering block by block, without encoding), then the
+whole-array functions (mix_session, master in place). Memory is the process's
+peak resident set after each stage, beside the size of one session buffer
+(the floor for a whole-session mix; the streaming path never holds one).
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from innerchild_audio.master import master
-from innerchild_audio.mix import mix_session
+from innerchild_audio.master import master, master_stream
+from innerchild_audio.mix import Mixer, mix_session
 from innerchild_audio.model import Background, Source, Voice
 from innerchild_audio.speech.base import Clip
 from innerchild_audio.timeline import (
@@ -103,20 +106,42 @@ def main() -> None:
           f"{len(timeline.events)} events, {speech_s / 60:.1f} min of speech; "
           f"one session buffer is {buffer_mib:.0f} MiB")
     print(f"  inputs ready          peak RSS {before:7.1f} MiB")
-    wall, cpu = time.perf_counter(), time.process_time()
-    audio = mix_session(timeline, clips, channels=args.channels)
-    mix_wall, mix_cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"  mix_session  {mix_wall:6.2f} s (cpu {mix_cpu:5.2f} s)  "
-          f"peak RSS {peak_mib():7.1f} MiB")
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = master(audio, 44100, in_place=True)
-    master_wall, master_cpu = time.perf_counter() - wall, time.process_time() - cpu
-    print(f"  master       {master_wall:6.2f} s (cpu {master_cpu:5.2f} s)  "
-          f"peak RSS {peak_mib():7.1f} MiB   -> {result.loudness_lufs:.2f} LUFS, "
-          f"{result.true_peak_dbtp:.2f} dBTP, gain {result.gain_db:+.2f} dB")
-    total = mix_wall + master_wall
-    print(f"  together     {total:6.2f} s = {timeline.total_ms / 1000 / total:.0f}x real time; "
-          f"peak over inputs {peak_mib() - before:.0f} MiB")
+    mixer = Mixer(timeline, clips, channels=args.channels)
+    with Timer("Mixer, one pass") as timer:
+        for _ in mixer.blocks():
+            pass
+    timer.report()
+    with Timer("master_stream, pass 1") as timer:
+        stream = master_stream(mixer)
+    timer.report(f"gain {stream.gain_db:+.2f} dB")
+    with Timer("pass 2 (no encoding)") as timer:
+        for _ in stream.blocks():
+            pass
+    timer.report(f"-> {stream.loudness_lufs:.2f} LUFS, {stream.true_peak_dbtp:.2f} dBTP")
+    with Timer("mix_session") as timer:
+        audio = mix_session(timeline, clips, channels=args.channels)
+    timer.report()
+    with Timer("master") as timer:
+        result = master(audio, 44100, in_place=True)
+    timer.report(f"-> {result.loudness_lufs:.2f} LUFS, {result.true_peak_dbtp:.2f} dBTP, "
+                 f"gain {result.gain_db:+.2f} dB")
+
+
+class Timer:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self) -> Timer:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+    def report(self, extra: str = "") -> None:
+        print(f"  {self.name:22s} {self.wall:6.2f} s (cpu {self.cpu:5.2f} s)  "
+              f"peak RSS {peak_mib():7.1f} MiB  {extra}".rstrip())
 
 
 if __name__ == "__main__":

@@ -6,13 +6,16 @@ Each variant runs in its own process, one after another, on the same timeline
 (synthetic speech-like clips, so no TTS runs; the clips are made before the
 clock starts, as a warm cache would hand them over):
 
-  ours     mix_session + master + export_session (MP3, tags, transcripts, manifest)
+  ours     what render does: Mixer -> master_stream (a first pass of the mixer measures
+           the loudness) -> export_session (a second pass mixes, masters and encodes
+           block by block; MP3, tags, transcripts, manifest); the session is never whole
   naive    pydub: `+=` each clip and silence, `overlay` the looped bed, `export` to MP3
   encode   ffmpeg alone, MP3-encoding the very audio `ours` produced (the floor)
 
 Peak memory is each Python process's peak resident set (its own ru_maxrss; the
 ffmpeg child, a few MiB either way, is not counted for either). Goals for the 20-minute
 session: ours <= 1.3 x encode, naive / ours >= 1.5, ours' memory <= half naive's.
+The machine should be otherwise idle: ours and encode each need a core for ffmpeg.
 """
 
 from __future__ import annotations
@@ -109,32 +112,33 @@ def script_for(path: Path) -> Any:
 def run_ours(minutes: float, work: Path, save_pcm: Path | None) -> dict[str, Any]:
     from innerchild_audio.export import ExportMeta, export_session
     from innerchild_audio.export.mp3 import overshoot_allowance_db
-    from innerchild_audio.master import MP3_HEADROOM_DB, master
-    from innerchild_audio.mix import mix_session
+    from innerchild_audio.master import MP3_HEADROOM_DB, master_stream
+    from innerchild_audio.mix import Mixer
 
     imports_mib = current_rss_mib()
     timeline, clips = build_session(minutes)
+    clips_mib = sum(c.samples.nbytes for c in clips.values()) / 2**20
     script = script_for(work / "bench.yaml")
     start = time.perf_counter()
-    mixed = mix_session(timeline, clips, sample_rate=SESSION_RATE, channels=1)
-    mixed_at = time.perf_counter()
-    del clips  # as render does: the clips are in the mix now
+    mixer = Mixer(timeline, clips, sample_rate=SESSION_RATE, channels=1)
     ceiling_dbtp = -1.0 - (overshoot_allowance_db(BITRATE_KBPS, 1) - MP3_HEADROOM_DB)  # as render
-    mastered = master(mixed, SESSION_RATE, true_peak_dbtp=ceiling_dbtp, in_place=True)
-    del mixed
-    mastered_at = time.perf_counter()
+    mastered = master_stream(mixer, true_peak_dbtp=ceiling_dbtp)
+    measured_at = time.perf_counter()
     meta = ExportMeta(album="bench", engine="piper", voice={}, inputs_hash="0" * 64,
-                      loudness_lufs=mastered.loudness_lufs,
-                      true_peak_dbtp=mastered.true_peak_dbtp)
-    export_session(mastered.audio, SESSION_RATE, script=script, timeline=timeline,
+                      loudness_lufs=None, true_peak_dbtp=None)
+    export_session(mastered, SESSION_RATE, script=script, timeline=timeline,
                    out_dir=work / "ours", bitrate_kbps=BITRATE_KBPS, meta=meta)
     end = time.perf_counter()
     if save_pcm is not None:  # for the encode-only run, after the clock stopped
-        np.ascontiguousarray(mastered.audio, dtype="<f4").tofile(save_pcm)
-    return {"seconds": end - start, "mix_s": mixed_at - start, "master_s": mastered_at - mixed_at,
-            "export_s": end - mastered_at, "loudness_lufs": mastered.loudness_lufs,
+        with open(save_pcm, "wb") as pcm:
+            for block in mastered.blocks():
+                np.ascontiguousarray(block, dtype="<f4").tofile(pcm)
+    return {"seconds": end - start, "measure_s": measured_at - start,
+            "export_s": end - measured_at, "loudness_lufs": mastered.loudness_lufs,
+            "true_peak_dbtp": mastered.true_peak_dbtp,
             "mp3_bytes": (work / "ours" / "bench.mp3").stat().st_size,
-            "imports_mib": imports_mib, "buffer_mib": mastered.audio.nbytes / 2**20}
+            "imports_mib": imports_mib, "clips_mib": clips_mib,
+            "session_mib": mixer.frames * 4 / 2**20}
 
 
 def run_naive(minutes: float, work: Path) -> dict[str, Any]:
@@ -247,8 +251,9 @@ def main() -> None:
         encode = run("encode", minutes, work, save_pcm=pcm)
         naive = run("naive", minutes, work)
         print(f"  ours    {ours['seconds']:7.2f} s  peak {ours['peak_mib']:7.1f} MiB  "
-              f"(mix {ours['mix_s']:.2f} s, master {ours['master_s']:.2f} s, "
-              f"export {ours['export_s']:.2f} s; {ours['loudness_lufs']:.1f} LUFS)")
+              f"(measuring pass {ours['measure_s']:.2f} s, mixing + mastering + encoding "
+              f"pass {ours['export_s']:.2f} s; {ours['loudness_lufs']:.2f} LUFS, "
+              f"{ours['true_peak_dbtp']:.2f} dBTP)")
         print(f"  encode  {encode['seconds']:7.2f} s  "
               f"({minutes * 60 / encode['seconds']:.0f}x real time)")
         print(f"  naive   {naive['seconds']:7.2f} s  peak {naive['peak_mib']:7.1f} MiB")
@@ -259,8 +264,9 @@ def main() -> None:
               f"{verdict(vs_encode <= 1.3)}")
         print(f"  naive / ours        {speedup:5.2f}x   goal >= 1.5   {verdict(speedup >= 1.5)}")
         print(f"  memory ours / naive {memory:5.2f}    goal <= 0.5   {verdict(memory <= 0.5)}")
-        print(f"  (ours holds the whole session as float32, {ours['buffer_mib']:.0f} MiB, "
-              f"on top of {ours['imports_mib']:.0f} MiB of imported code and data)")
+        print(f"  (ours never holds the session, {ours['session_mib']:.0f} MiB as float32; its "
+              f"floor is {ours['imports_mib']:.0f} MiB of imported code and data and "
+              f"{ours['clips_mib']:.0f} MiB of speech clips)")
         if not args.skip_long:
             long = args.long_minutes
             ours_l = run("ours", long, work)
