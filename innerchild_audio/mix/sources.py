@@ -35,6 +35,7 @@ DRONE_PARTIALS: Final = (
     (220.0, 0.22), (220.5, 0.08), (330.0, 0.08),
 )
 DRONE_SWELL_HZ: Final = (1 / 20, 1 / 30)  # slow amplitude movement, also on the 1/60 grid
+DRONE_CHUNK_FRAMES: Final = 1 << 16
 
 LOOP_CROSSFADE_MS: Final = 2000  # where a bed file's end runs into its start
 
@@ -122,14 +123,18 @@ class LoopSource:
 def drone_loop(sample_rate: int) -> np.ndarray:
     """One DRONE_PERIOD_S period of the drone at unit RMS (read-only, cached)."""
     frames = DRONE_PERIOD_S * sample_rate
-    t = np.arange(frames) / sample_rate
-    out = np.zeros(frames)
-    for i, (freq, amplitude) in enumerate(DRONE_PARTIALS):
-        swell_hz = DRONE_SWELL_HZ[i % len(DRONE_SWELL_HZ)]
-        swell = 1.0 + 0.3 * np.sin(2 * np.pi * swell_hz * t + i)
-        out += amplitude * swell * np.sin(2 * np.pi * freq * t + 0.7 * i)
-    out /= np.sqrt(np.mean(out**2))
-    loop = out.astype(np.float32)
+    loop = np.empty(frames, dtype=np.float32)
+    energy = 0.0
+    for start in range(0, frames, DRONE_CHUNK_FRAMES):  # small float64 temporaries
+        t = np.arange(start, min(start + DRONE_CHUNK_FRAMES, frames)) / sample_rate
+        out = np.zeros(len(t))
+        for i, (freq, amplitude) in enumerate(DRONE_PARTIALS):
+            swell_hz = DRONE_SWELL_HZ[i % len(DRONE_SWELL_HZ)]
+            swell = 1.0 + 0.3 * np.sin(2 * np.pi * swell_hz * t + i)
+            out += amplitude * swell * np.sin(2 * np.pi * freq * t + 0.7 * i)
+        energy += float(np.dot(out, out))
+        loop[start: start + len(t)] = out
+    loop *= np.float32(1.0 / np.sqrt(energy / frames))
     loop.setflags(write=False)
     return loop
 
