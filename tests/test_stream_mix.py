@@ -6,11 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_helpers import TimelineBuilder, sine, speech_clip, write_audio
+from audio_helpers import TimelineBuilder, rms_db, sine, speech_clip, write_audio
 
 from innerchild_audio.errors import RenderError, UsageError
 from innerchild_audio.mix import Mixer, mix_session
 from innerchild_audio.mix.bed import BED_BLOCK_FRAMES
+from innerchild_audio.mix.levels import NOMINAL_SPEECH_DB
 from innerchild_audio.model import Background
 
 SR = 44100
@@ -72,6 +73,18 @@ def test_a_looped_bed_file_is_the_same_in_any_blocks(tmp_path: Path) -> None:
     b.bed(0, b.now_ms, Background(str(loop), fade_in_ms=300))
     whole = mix_session(b.timeline(), b.clips)[:, 0]
     np.testing.assert_array_equal(concatenated(Mixer(b.timeline(), b.clips), 12345), whole)
+
+
+def test_a_bed_file_longer_than_the_session_plays_once_at_the_bed_level(tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    rain = write_audio(tmp_path / "rain.wav",
+                       (0.05 * rng.standard_normal(12 * SR)).astype(np.float32), SR)
+    b = TimelineBuilder()
+    b.pause(8000)
+    b.bed(0, b.now_ms, Background(str(rain), volume_db=-20.0, fade_in_ms=500, fade_out_ms=500))
+    whole = mix_session(b.timeline(), {})[:, 0]
+    np.testing.assert_array_equal(concatenated(Mixer(b.timeline(), {}), 5000), whole)
+    assert rms_db(whole[SR: 7 * SR]) == pytest.approx(NOMINAL_SPEECH_DB - 20.0, abs=0.5)
 
 
 def test_every_pass_mixes_the_same_session(tmp_path: Path) -> None:

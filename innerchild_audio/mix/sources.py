@@ -96,11 +96,13 @@ class LoopSource:
     So `head` stands in for the loop's first samples on the first pass only.
     """
 
-    def __init__(self, head: np.ndarray, loop: np.ndarray):
+    def __init__(self, head: np.ndarray, loop: np.ndarray, gain: float = 1.0):
+        """Every sample read is multiplied by `gain` (so a long file is not copied to scale it)."""
         if len(loop) == 0:
             raise RenderError("a looping bed needs at least one sample")
         self._head = head
         self._loop = loop
+        self._gain = np.float32(gain)
         self._position = 0
 
     def read(self, frames: int) -> np.ndarray:
@@ -116,6 +118,8 @@ class LoopSource:
             out[done: done + len(chunk)] = chunk
             done += len(chunk)
             self._position += len(chunk)
+        if self._gain != 1:
+            out *= self._gain
         return out
 
 
@@ -150,9 +154,9 @@ def file_source(path: str, sample_rate: int, frames_needed: int) -> LoopSource:
     rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
     if rms < 1e-6:  # below -120 dBFS: nothing to normalise
         raise RenderError(f"{path}: the background file is silent")
+    if len(samples) >= frames_needed:  # plays once: scaled as it is read
+        return LoopSource(samples, samples, 1.0 / rms)
     unit = samples * np.float32(1.0 / rms)
-    if len(unit) >= frames_needed:
-        return LoopSource(unit, unit)
     xf = min(ms_to_frames(LOOP_CROSSFADE_MS, sample_rate), len(unit) // 4)
     period = len(unit) - xf
     loop = unit[:period].copy()
