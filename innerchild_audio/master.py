@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Final, Protocol
 
@@ -163,7 +164,7 @@ class MonoMix(Protocol):
     channels: int  # how many channels carry the mono mix
     frames: int
 
-    def blocks(self, block_frames: int) -> Iterator[np.ndarray]: ...
+    def blocks(self, block_frames: int) -> Generator[np.ndarray, None, None]: ...
 
 
 def master_stream(mix: MonoMix, *, target_lufs: float | None = None,
@@ -185,9 +186,10 @@ def master_stream(mix: MonoMix, *, target_lufs: float | None = None,
     forecast = LimitingForecast(mix.sample_rate, ceiling)
     position = 0
     # K-weighting (which leaves the GIL) runs beside the mixing, a block behind
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with (ThreadPoolExecutor(max_workers=1) as pool,
+          closing(mix.blocks(STREAM_BLOCK_FRAMES)) as blocks):
         waiting: tuple[np.ndarray, Future[np.ndarray]] | None = None
-        for block in mix.blocks(STREAM_BLOCK_FRAMES):
+        for block in blocks:
             if not np.isfinite(block).all():
                 bad = position + int(np.argmin(np.isfinite(block)))
                 raise RenderError(f"the mix holds NaN or infinity near frame {bad}")
@@ -240,12 +242,13 @@ class MasteredStream:
         gain = np.float32(10.0 ** (self.gain_db / 20.0))
         limiter = StreamLimiter(self.ceiling, self.sample_rate)
         meter = _meter(self._mix)
-        for block in self._mix.blocks(STREAM_BLOCK_FRAMES):
-            block *= gain
-            done = limiter.push(block)
-            if len(done):
-                meter.add(done)
-                yield self._laid_out(done)
+        with closing(self._mix.blocks(STREAM_BLOCK_FRAMES)) as blocks:
+            for block in blocks:
+                block *= gain
+                done = limiter.push(block)
+                if len(done):
+                    meter.add(done)
+                    yield self._laid_out(done)
         done = limiter.finish()
         if len(done):
             meter.add(done)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Final
 
@@ -109,7 +109,7 @@ class Mixer:
         self._duck = DuckEnvelope.from_speech(self._speech, sample_rate) if timeline.beds else None
         self._bell_files: dict[str, np.ndarray] = {}
 
-    def blocks(self, block_frames: int = MIX_BLOCK_FRAMES) -> Iterator[np.ndarray]:
+    def blocks(self, block_frames: int = MIX_BLOCK_FRAMES) -> Generator[np.ndarray, None, None]:
         """The mono mix, front to back, in new float32 arrays of `block_frames` frames
         (the last one shorter). Each call mixes the session anew."""
         if block_frames <= 0:
