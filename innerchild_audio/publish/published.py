@@ -27,14 +27,14 @@ def paragraphs(text: str) -> list[str]:
 
 
 def notes_html(*texts: str) -> str:
-    """Plain text as the small HTML podcast apps expect in a description: <p> and <br>.
+    """Plain text as the small HTML podcast apps expect in a description: one <p> a paragraph.
 
     Apps and parsers read a description as HTML, so a bare `<` in plain notes would be
-    taken for a tag and lost; escaping first keeps every character.
+    taken for a tag and lost; escaping first keeps every character. Single line breaks
+    are the YAML's wrapping, not the author's meaning, so they become spaces.
     """
     return "".join(
-        "<p>" + "<br>".join(escape(line.strip(), quote=False) for line in block.split("\n"))
-        + "</p>"
+        "<p>" + escape(" ".join(block.split()), quote=False) + "</p>"
         for text in texts
         for block in paragraphs(text)
     )
