@@ -44,6 +44,8 @@ CASES = [
      5, ["{x}"]),
     ("bad pause markup", HEAD + "steps:\n  - say: Breathe. [pause soon] Good.\n", 3,
      ["[pause]", "duration"]),
+    ("markup pause over an hour", HEAD + "steps:\n  - say: Rest. [pause 61m] Back.\n", 3,
+     ["at most 1h"]),
     ("misspelled markup", HEAD + "steps:\n  - say: Breathe. [paus 3s] Good.\n", 3,
      ["[pause 3s]"]),
     ("say too long", HEAD + "steps:\n  - say: " + "word " * 1100 + "\n", 3, ["5,000"]),

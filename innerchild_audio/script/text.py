@@ -9,6 +9,7 @@ from typing import Final
 from innerchild_audio.units import parse_duration_ms
 
 MAX_SAY_CHARS: Final = 5000
+MAX_MARKUP_PAUSE_MS: Final = 3_600_000  # the format's limit for any single pause
 _MARKUP: Final = re.compile(r"\[\s*([A-Za-z]+)(?:\s+([^\]]*?))?\s*\]")
 _PARAGRAPH_BREAK: Final = re.compile(r"\n[ \t]*\n\s*")
 
@@ -76,10 +77,13 @@ def check_markup(text: str) -> None:
                                   match.start(), match.group(0))
             continue  # ordinary bracketed words are spoken as written
         try:
-            parse_duration_ms((arg or "").strip())
+            ms = parse_duration_ms((arg or "").strip())
         except ValueError as error:
             raise TextProblem(f"bad [pause] markup: {error}", match.start(),
                               match.group(0)) from None
+        if ms > MAX_MARKUP_PAUSE_MS:
+            raise TextProblem("a [pause] may last at most 1h; use a pause step for long "
+                              "silences", match.start(), match.group(0))
 
 
 def pieces(text: str) -> list[Words | Gap]:
