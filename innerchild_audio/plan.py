@@ -297,6 +297,10 @@ def build_timeline(layout: Layout, speech_ms: Mapping[SpeechRequest, int] | None
         now += ms
     if bed is not None and now > bed[0]:
         beds.append(BedSpan(bed[0], now, bed[1]))
+    if now > MAX_SESSION_MS:  # elastic defaults can add up past the limit
+        raise ScriptError([Problem(script.path, 1, 1,
+                                   f"the session runs {format_duration(now)}; a session may "
+                                   "last at most 3h: give a shorter length or pauses")])
     return Timeline(events=tuple(events), chapters=tuple(_dedupe(chapters)), beds=tuple(beds),
                     total_ms=now, min_total_ms=low, max_total_ms=high, target_ms=target_ms)
 

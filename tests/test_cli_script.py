@@ -132,3 +132,12 @@ def test_check_a_glob_skips_the_channel_file():
     result = run("check", *paths)
     assert result.exit_code == 0, result.output
     assert "podcast.yaml" not in result.stdout
+
+
+def test_a_session_over_three_hours_is_refused(write_script):
+    path = write_script("title: Long\nsteps:\n  - say: Hi.\n"
+                        "  - repeat: {times: 4, steps: "
+                        "[{pause: {min: 1s, max: 1h, default: 50m}}]}\n")
+    result = run("check", str(path))
+    assert result.exit_code == 2
+    assert "at most 3h" in result.output
