@@ -144,8 +144,9 @@ def lay_out(script: Script, *, warnings: bool = True,
     items = layout.items
     steps = list(script.steps)
     # Chapters that open the script stay at 0:00, ahead of the spoken warning.
-    while steps and isinstance(steps[0], Chapter):
-        items.append(ChapterItem(steps.pop(0).title))
+    while steps and isinstance(first := steps[0], Chapter):
+        items.append(ChapterItem(first.title))
+        steps.pop(0)
     if warnings and script.content_warning.strip():
         src = Source(script.path, 1, 1)
         _speak(items, script.content_warning, script.voice, src)

@@ -40,6 +40,7 @@ from innerchild_audio.model import (
     Breathe,
     Say,
     Script,
+    Step,
     Voice,
 )
 from innerchild_audio.plan import build_timeline, lay_out
@@ -178,7 +179,8 @@ def apply_background(script: Script, sound: str | None) -> Script:
     if sound is None:
         return script
     if sound == "none":
-        steps = tuple(s for s in script.steps if not isinstance(s, BackgroundChange))
+        steps: tuple[Step, ...] = tuple(
+            s for s in script.steps if not isinstance(s, BackgroundChange))
         return replace(script, background=None, steps=steps)
 
     def swap(bed: Background | None) -> Background:

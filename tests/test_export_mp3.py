@@ -103,6 +103,17 @@ def test_ffmpeg_failure_is_reported(tmp_path: Path) -> None:
         mp3.encode_mp3(tone(1.0), RATE, target, bitrate_kbps=96)
 
 
+@pytest.mark.parametrize("name", ["missing.mp3", "empty.mp3", "text.mp3", "folder"])
+def test_decoding_what_is_not_an_mp3_is_a_render_error(tmp_path: Path, name: str) -> None:
+    # The channel count is probed first; mutagen's errors (a missing file among them)
+    # must come out as the project's error, naming the file.
+    (tmp_path / "empty.mp3").write_bytes(b"")
+    (tmp_path / "text.mp3").write_text("not audio\n")
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(RenderError, match=f"{name} is not a readable MP3"):
+        mp3.decode_mp3(tmp_path / name)
+
+
 @pytest.mark.parametrize("kbps", mp3.CBR_BITRATES_KBPS)
 def test_level_plays_back_as_mastered_at_every_bitrate(tmp_path: Path, kbps: int) -> None:
     # A low tone, below every rate's low-pass: only the encoder's own scaling could change it.

@@ -267,7 +267,7 @@ class _PipeWriter:
             if self.broken:
                 continue  # drained, never written
             try:
-                self._pipe.write(memoryview(block).cast("B"))
+                self._pipe.write(block.data.cast("B"))
             except OSError:  # ffmpeg quit (broken pipe) or was stopped
                 self.broken = True
         try:
@@ -300,9 +300,14 @@ def decode_mp3(path: Path, *, sample_rate: int = MP3_SAMPLE_RATE, channels: int 
 
 def _probe_channels(path: Path) -> int:
     """The channel count from the first MP3 frame header (mutagen reads it; no ffprobe here)."""
-    from mutagen.mp3 import MP3, HeaderNotFoundError
+    from mutagen import MutagenError
+    from mutagen.mp3 import MP3, MPEGInfo
 
     try:
-        return int(MP3(path).info.channels)
-    except (HeaderNotFoundError, OSError) as error:
+        info = MP3(path).info
+    except (MutagenError, OSError) as error:  # mutagen wraps a missing file's OSError
         raise RenderError(f"{path} is not a readable MP3: {error}") from error
+    # mutagen types `info` as possibly None; a successful load always sets it.
+    if not isinstance(info, MPEGInfo):
+        raise RenderError(f"{path} is not a readable MP3: no stream information")
+    return int(info.channels)

@@ -249,10 +249,11 @@ def _run_gain(run: list[_SpanPlan], duck: DuckEnvelope, a: int, b: int) -> float
     for plan in run:
         if plan.stop <= a or b <= plan.start:
             continue
-        if np.isscalar(activity):
-            ducked: float | np.ndarray = db_to_gain(-plan.duck_db * float(activity))
+        if isinstance(activity, np.ndarray):
+            ducked: float | np.ndarray = np.power(
+                np.float32(10.0), activity * np.float32(-plan.duck_db / 20.0))
         else:
-            ducked = np.power(np.float32(10.0), activity * np.float32(-plan.duck_db / 20.0))
+            ducked = db_to_gain(-plan.duck_db * activity)
         gain = gain + plan.level * plan.weight(a, b) * ducked
     if isinstance(gain, np.ndarray):
         return gain.astype(np.float32, copy=False)

@@ -183,7 +183,7 @@ def _prefix_sums(signal: np.ndarray, sos: np.ndarray, start: int, stop: int,
         y, zi = sosfilt(sos, signal[a:b].astype(np.float64), zi=zi)
         y *= y
         cumulative = np.cumsum(y, out=y)
-        k = np.searchsorted(marks, b, side="right")
+        k = int(np.searchsorted(marks, b, side="right"))
         out[done:k] = total + cumulative[marks[done:k] - a - 1]
         done = k
         total += float(cumulative[-1])

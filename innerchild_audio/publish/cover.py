@@ -107,19 +107,19 @@ def generate_cover(title: str, author: str = "", *, size_px: int = DEFAULT_COVER
 
     margin = size_px * 0.09
     text_w = size_px - 2 * margin
-    top, bottom = size_px * 0.52, size_px * 0.84  # the title's box, above the author line
+    box_top, box_bottom = size_px * 0.52, size_px * 0.84  # title box, above the author line
     title_px = int(size_px * 0.085)
     while True:
         font = _font(title_px)
         lines = _wrap(draw, title, font, text_w)
-        fits = len(lines) * title_px * 1.2 <= bottom - top and all(
+        fits = len(lines) * title_px * 1.2 <= box_bottom - box_top and all(
             draw.textlength(line, font=font) <= text_w for line in lines
         )
         if fits or title_px <= size_px * 0.025:
             break
         title_px = int(title_px * 0.9)
     line_h = title_px * 1.2
-    y = top + (bottom - top - len(lines) * line_h) / 2
+    y = box_top + (box_bottom - box_top - len(lines) * line_h) / 2
     for line in lines:
         draw.text((size_px / 2, y), line, font=font, fill=(255, 255, 255), anchor="mt")
         y += line_h

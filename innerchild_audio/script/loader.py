@@ -378,6 +378,7 @@ class _Loader:
         r.check_keys(entries, BREATHE_KEYS, "breathe")
         phases: dict[str, int | None] = {"in": None, "hold": 0, "out": None, "hold_out": 0}
         if "pattern" in entries:
+            seconds: tuple[float, ...]
             pattern_node = entries["pattern"][1]
             pattern = r.text(pattern_node, "breathe pattern")
             if pattern is None:

@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import Final
@@ -165,7 +165,7 @@ class PiperEngine(BatchEngineBase):
 
         # longest first, so no worker is left with a long sentence at the end
         ordered = sorted(texts, key=len, reverse=True)
-        run_all([lambda t=t: job(t) for t in ordered], workers)
+        run_all([partial(job, t) for t in ordered], workers)
 
     def warm_up(self, voice: Voice, *, jobs: int | None = None) -> None:
         """Load the voice for `jobs` workers now (default: the cores), not on first use."""

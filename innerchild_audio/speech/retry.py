@@ -95,15 +95,15 @@ class RetryPolicy:
             except Transient as failure:
                 if number == self.attempts:
                     raise GaveUp(str(failure), number) from failure
-                wait = failure.retry_after_s
-                if wait is not None and wait > MAX_RETRY_AFTER_S:
+                asked_s = failure.retry_after_s
+                if asked_s is not None and asked_s > MAX_RETRY_AFTER_S:
                     raise GaveUp(
-                        f"{failure} (the server asks to wait {wait:.0f} s)", number
+                        f"{failure} (the server asks to wait {asked_s:.0f} s)", number
                     ) from failure
-                if wait is None:
+                if asked_s is None:
                     self.sleep(self.backoff_s(number))
                 elif gate is not None:
-                    gate.hold(wait)  # slept at the top of the next try, by every worker
+                    gate.hold(asked_s)  # slept at the top of the next try, by every worker
                 else:
-                    self.sleep(wait)
+                    self.sleep(asked_s)
         raise AssertionError("unreachable")  # the loop always returns or raises
