@@ -278,9 +278,10 @@ class _PipeWriter:
 
 def decode_mp3(path: Path, *, sample_rate: int = MP3_SAMPLE_RATE, channels: int | None = None
                ) -> np.ndarray:
-    """Decoded samples of an MP3 (or any file ffmpeg reads), float32 shaped (frames, channels).
+    """Decoded samples of an MP3, float32 shaped (frames, channels).
 
-    `channels` None keeps the file's own channel count.
+    `channels` None keeps the MP3's own channel count (read from its header); with
+    `channels` given, any file ffmpeg reads is decoded.
     """
     if channels is None:
         channels = _probe_channels(path)
