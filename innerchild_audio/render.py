@@ -23,6 +23,7 @@ from typing import Any, Final, TextIO
 import yaml
 
 from innerchild_audio import __version__
+from innerchild_audio.digests import file_sha256
 from innerchild_audio.errors import InnerChildError, Problem, ScriptError, UsageError
 from innerchild_audio.export import ExportMeta, export_session
 from innerchild_audio.export import manifest as manifests
@@ -258,7 +259,7 @@ def prepare(path: Path, options: RenderOptions) -> Prepared:
         files.append(Path(background))  # type: ignore[arg-type]
     if script.cover is None and fallback_cover is not None:
         files.append(fallback_cover)
-    inputs = {_relative(f, root): manifests.sha256_file(f) for f in dict.fromkeys(files)}
+    inputs = {_relative(f, root): file_sha256(f) for f in dict.fromkeys(files)}
     recorded = {
         "engine": options.engine,  # as asked; the manifest's "engine" is the one that spoke
         "voices": [_voice_dict(v) for v in _voices(script)],

@@ -22,15 +22,6 @@ log = logging.getLogger(__name__)
 
 MANIFEST_VERSION: Final = 1
 MANIFEST_SUFFIX: Final = ".manifest.json"
-_HASH_BLOCK: Final = 1 << 20
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(_HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def canonical_json(value: Any) -> str:

@@ -6,20 +6,20 @@ of the cores (onnxruntime releases the GIL while it runs), so jobs x threads ~ c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 
+from innerchild_audio.digests import file_sha256
 from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
 from innerchild_audio.speech.base import BatchEngineBase, Clip
@@ -80,19 +80,6 @@ def find_voice(model: str, voices_dir: Path | None = None) -> VoiceFiles:
     )
 
 
-@lru_cache(maxsize=16)
-def _file_digest(path: Path, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of a file, remembered while its size and mtime stay the same."""
-    stat = path.stat()
-    return _file_digest(path.resolve(), stat.st_size, stat.st_mtime_ns)
 
 
 def load_voice(files: VoiceFiles, threads: int | None):
@@ -117,7 +104,7 @@ def load_voice(files: VoiceFiles, threads: int | None):
 
 def _pool_key(files: VoiceFiles, threads: int | None) -> tuple[str, int | None]:
     """Loaded voices are shared while the model file stays the same."""
-    return f"{files.model}:{file_digest(files.model)}", threads
+    return f"{files.model}:{file_sha256(files.model)}", threads
 
 
 @dataclass
@@ -136,8 +123,8 @@ class PiperEngine(BatchEngineBase):
         files = find_voice(voice.model, self.voices_dir)
         return {
             "model": files.name,
-            "model_sha256": file_digest(files.model),
-            "config_sha256": file_digest(files.config),
+            "model_sha256": file_sha256(files.model),
+            "config_sha256": file_sha256(files.config),
             "rate": round(float(voice.rate), 6),
             "stretch": PACE_STRETCH,
             "piper": PIPER_VERSION,
