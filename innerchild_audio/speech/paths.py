@@ -13,21 +13,19 @@ CACHE_ENV: Final = "INNERCHILD_CACHE_DIR"
 VOICES_ENV: Final = "INNERCHILD_VOICES_DIR"
 
 
-def resolve_cache_dir(option: str | os.PathLike[str] | None = None) -> Path:
-    """The speech cache folder: `option`, else $INNERCHILD_CACHE_DIR, else the user cache dir."""
+def _resolve(option: str | os.PathLike[str] | None, env_name: str, default: Path) -> Path:
+    """`option`, else the environment variable, else the default."""
     if option:
         return Path(option).expanduser()
-    env = os.environ.get(CACHE_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_cache_dir(APP_NAME)) / "speech"
+    env = os.environ.get(env_name, "").strip()
+    return Path(env).expanduser() if env else default
+
+
+def resolve_cache_dir(option: str | os.PathLike[str] | None = None) -> Path:
+    """The speech cache folder: `option`, else $INNERCHILD_CACHE_DIR, else the user cache dir."""
+    return _resolve(option, CACHE_ENV, Path(platformdirs.user_cache_dir(APP_NAME)) / "speech")
 
 
 def resolve_voices_dir(option: str | os.PathLike[str] | None = None) -> Path:
     """The folder of named Piper voices: `option`, else $INNERCHILD_VOICES_DIR, else user data."""
-    if option:
-        return Path(option).expanduser()
-    env = os.environ.get(VOICES_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir(APP_NAME)) / "voices"
+    return _resolve(option, VOICES_ENV, Path(platformdirs.user_data_dir(APP_NAME)) / "voices")
