@@ -13,11 +13,14 @@ from typing import Final
 
 _OPEN: Final = "\"'“‘«(["
 _CLOSE: Final = "\"'”’»)]"
+_TERMINAL: Final = ".!?…"
 
 # A candidate end: terminal punctuation, closing marks, whitespace, then the next start.
+# Linear on any input: a candidate starts only where a run of terminal marks starts
+# (the lookbehind), and every run is taken whole with no way back (possessive `++`).
 _CANDIDATE: Final = re.compile(
-    r"(?P<end>(?:\.{2,}|…|[.!?])+)[" + re.escape(_CLOSE) + r"]*"
-    r"(?P<gap>\s+)[" + re.escape(_OPEN) + r"]*(?P<next>\w)"
+    r"(?<![" + re.escape(_TERMINAL) + r"])(?P<end>[" + re.escape(_TERMINAL) + r"]++)"
+    r"[" + re.escape(_CLOSE) + r"]*+(?P<gap>\s++)[" + re.escape(_OPEN) + r"]*+(?P<next>\w)"
 )
 
 # Words whose trailing period belongs to the word; a capital after them starts no sentence.
@@ -27,24 +30,33 @@ ABBREVIATIONS: Final = frozenset({
     "e.g", "i.e", "eg", "ie", "viz", "ca",
 })
 
-_WORD_BEFORE: Final = re.compile(r"([^\s" + re.escape(_OPEN) + r"]+)$")
 _SPEAKABLE: Final = re.compile(r"[^\W_]")
+_DOTTED: Final = re.compile(r"(?:[^\W\d_]\.)+[^\W\d_]")  # "U.S", "e.g": letters and periods
 
 
-def _ends_sentence(before: str, end: str) -> bool:
-    """Whether punctuation `end` after the text `before` closes a sentence."""
+def _word_before(text: str, start: int, end: int) -> str:
+    """The word that ends at `end` (no further back than `start`): a backwards scan, so
+    each candidate costs only the length of its own word."""
+    i = end
+    while i > start and not text[i - 1].isspace() and text[i - 1] not in _OPEN:
+        i -= 1
+    return text[i:end]
+
+
+def _ends_sentence(text: str, start: int, end_at: int, end: str) -> bool:
+    """Whether punctuation `end`, found at `end_at` in the sentence that began at
+    `start`, closes that sentence."""
     if end != ".":
         return True  # "!", "?", ellipses and runs like "?!" always may
-    match = _WORD_BEFORE.search(before)
-    if not match:
+    word = _word_before(text, start, end_at).rstrip(".")
+    if not word:
         return True
-    word = match.group(1).rstrip(".")
     if word.lower() in ABBREVIATIONS:
         return False
     if len(word) == 1 and word.isalpha() and word.isupper():
         return False  # an initial: "J. Smith"
     # Dotted abbreviations written out ("U.S.", "e.g."): letters separated by periods.
-    return not re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]", word)
+    return not _DOTTED.fullmatch(word)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -64,7 +76,7 @@ def split_sentences(text: str) -> list[str]:
         stop = match.start("gap")
         if match.group("next").islower():
             continue  # "Where are you?" she asked.
-        if not _ends_sentence(flat[start : match.start("end")], match.group("end")):
+        if not _ends_sentence(flat, start, match.start("end"), match.group("end")):
             continue
         sentences.append(flat[start:stop])
         start = match.end("gap")
@@ -73,12 +85,15 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _merge_unspeakable(pieces: list[str]) -> list[str]:
-    merged: list[str] = []
+    """Pieces with nothing to speak joined to a neighbour (each piece looked at once)."""
+    groups: list[list[str]] = []
+    speakable: list[bool] = []
     for piece in pieces:
-        if merged and not _SPEAKABLE.search(piece):
-            merged[-1] = f"{merged[-1]} {piece}"
-        elif merged and not _SPEAKABLE.search(merged[-1]):
-            merged[-1] = f"{merged[-1]} {piece}"
+        has_words = _SPEAKABLE.search(piece) is not None
+        if groups and (not has_words or not speakable[-1]):
+            groups[-1].append(piece)
+            speakable[-1] = speakable[-1] or has_words
         else:
-            merged.append(piece)
-    return merged
+            groups.append([piece])
+            speakable.append(has_words)
+    return [" ".join(group) for group in groups]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -10,7 +11,6 @@ from innerchild_audio.units import parse_duration_ms
 
 MAX_SAY_CHARS: Final = 5000
 MAX_MARKUP_PAUSE_MS: Final = 3_600_000  # the format's limit for any single pause
-_MARKUP: Final = re.compile(r"\[\s*([A-Za-z]+)(?:\s+([^\]]*?))?\s*\]")
 _PARAGRAPH_BREAK: Final = re.compile(r"\n[ \t]*\n\s*")
 
 
@@ -57,6 +57,48 @@ def substitute(text: str, variables: dict[str, str]) -> str:
 
 
 @dataclass(frozen=True)
+class Markup:
+    """`[word arg]` at text[start:end]; `arg` is None when only a word is given."""
+
+    start: int
+    end: int
+    word: str
+    arg: str | None
+    token: str
+
+
+def _is_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
+
+
+def find_markup(text: str) -> Iterator[Markup]:
+    """Each `[word]` or `[word arg]` in `text`, left to right, in linear time.
+
+    A scan by hand rather than a pattern: whitespace inside brackets could be
+    divided between the parts of a pattern in many ways, and that backtracks.
+    """
+    close = -1
+    i = text.find("[")
+    while i != -1:
+        if close <= i:
+            close = text.find("]", i + 1)
+            if close == -1:
+                return  # no later '[' can be closed either
+        j = i + 1
+        while j < close and text[j].isspace():
+            j += 1
+        k = j
+        while k < close and _is_letter(text[k]):
+            k += 1
+        if k > j and (k == close or text[k].isspace()):
+            arg = text[k:close].strip() if k < close else None
+            yield Markup(i, close + 1, text[j:k], arg, text[i:close + 1])
+            i = text.find("[", close + 1)
+        else:
+            i = text.find("[", i + 1)
+
+
+@dataclass(frozen=True)
 class Words:
     text: str
 
@@ -69,21 +111,21 @@ class Gap:
 
 def check_markup(text: str) -> None:
     """Raise TextProblem for markup that would otherwise be spoken aloud."""
-    for match in _MARKUP.finditer(text):
-        word, arg = match.group(1), match.group(2)
+    for markup in find_markup(text):
+        word = markup.word
         if word.lower() != "pause":
             if word.lower() in ("paus", "pase", "puase", "pauze", "pauses", "wait", "silence"):
                 raise TextProblem(f"unknown markup [{word} ...]; did you mean [pause 3s]?",
-                                  match.start(), match.group(0))
+                                  markup.start, markup.token)
             continue  # ordinary bracketed words are spoken as written
         try:
-            ms = parse_duration_ms((arg or "").strip())
+            ms = parse_duration_ms(markup.arg or "")
         except ValueError as error:
-            raise TextProblem(f"bad [pause] markup: {error}", match.start(),
-                              match.group(0)) from None
+            raise TextProblem(f"bad [pause] markup: {error}", markup.start,
+                              markup.token) from None
         if ms > MAX_MARKUP_PAUSE_MS:
             raise TextProblem("a [pause] may last at most 1h; use a pause step for long "
-                              "silences", match.start(), match.group(0))
+                              "silences", markup.start, markup.token)
 
 
 def pieces(text: str) -> list[Words | Gap]:
@@ -96,14 +138,14 @@ def pieces(text: str) -> list[Words | Gap]:
         if number:
             result.append(Gap(0, "paragraph"))
         position = 0
-        for match in _MARKUP.finditer(paragraph):
-            if match.group(1).lower() != "pause":
+        for markup in find_markup(paragraph):
+            if markup.word.lower() != "pause":
                 continue
-            before = paragraph[position:match.start()]
+            before = paragraph[position:markup.start]
             if before.strip():
                 result.append(Words(before))
-            result.append(Gap(parse_duration_ms(match.group(2).strip()), "markup"))
-            position = match.end()
+            result.append(Gap(parse_duration_ms(markup.arg or ""), "markup"))
+            position = markup.end
         if paragraph[position:].strip():
             result.append(Words(paragraph[position:]))
     return result
