@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
+from typing import Final
+
+SNIPPET_WIDTH: Final = 100  # characters of the line shown under a problem, around its column
 
 
 class ExitStatus(IntEnum):
@@ -33,8 +36,18 @@ class Problem:
         head = f"{self.file}:{self.line}:{self.column}: {self.message}"
         if not self.snippet:
             return head
-        caret = " " * (max(self.column, 1) - 1) + "^"
-        return f"{head}\n    {self.snippet}\n    {caret}"
+        snippet, at = _window(self.snippet, max(self.column, 1) - 1)
+        return f"{head}\n    {snippet}\n    {' ' * at}^"
+
+
+def _window(line: str, at: int) -> tuple[str, int]:
+    """At most SNIPPET_WIDTH characters of `line` around index `at`, and where `at` is now."""
+    if len(line) <= SNIPPET_WIDTH:
+        return line, at
+    start = max(0, min(at - SNIPPET_WIDTH // 2, len(line) - SNIPPET_WIDTH))
+    end = start + SNIPPET_WIDTH
+    cut = ("…" if start else "") + line[start:end] + ("…" if end < len(line) else "")
+    return cut, at - start + (1 if start else 0)
 
 
 class ScriptError(InnerChildError):

@@ -12,6 +12,7 @@ from innerchild_audio.errors import InnerChildError, Problem, ScriptError, Usage
 from innerchild_audio.model import Script
 from innerchild_audio.plan import plan_script
 from innerchild_audio.script import load_script
+from innerchild_audio.script.assets import AssetProblem, sound_length_ms
 from innerchild_audio.timeline import Timeline
 
 log = logging.getLogger(__name__)
@@ -44,19 +45,25 @@ class CheckResult:
         return self.error is None
 
 
-def check_script(path: Path, *, vars: Mapping[str, str] | None = None) -> CheckResult:
-    """Load a script and plan it with estimated speech: what `check` reports."""
+def check_script(path: Path, *, vars: Mapping[str, str] | None = None,
+                 asset_dirs: Iterable[Path] = ()) -> CheckResult:
+    """Load a script, open its assets and plan it with estimated speech: what `check`
+    reports. Sounds are decoded only a little and their lengths read without decoding."""
     try:
-        script = load_script(path, vars=vars)
-        timeline = plan_script(script)
+        script = load_script(path, vars=vars, asset_dirs=asset_dirs, open_assets=True)
+        timeline = plan_script(script, duration_of=sound_length_ms)
     except ScriptError as error:
         return CheckResult(path, None, None, error)
-    except UsageError as error:  # the script's own length is out of reach
-        problem = Problem(path.resolve(), 1, 1, f"{error}; change 'length:' or the pauses")
+    except (UsageError, AssetProblem) as error:  # the length is out of reach; a sound's unknown
+        hint = "change 'length:' or the pauses" if isinstance(error, UsageError) else \
+            "convert the sound to WAV or FLAC"
+        problem = Problem(path.resolve(), 1, 1, f"{error}; {hint}")
         return CheckResult(path, None, None, ScriptError([problem]))
     return CheckResult(path, script, timeline, None)
 
 
-def check_paths(paths: Iterable[Path], *, vars: Mapping[str, str] | None = None
-                ) -> list[CheckResult]:
-    return [check_script(p, vars=vars) for path in paths for p in find_scripts(path)]
+def check_paths(paths: Iterable[Path], *, vars: Mapping[str, str] | None = None,
+                asset_dirs: Iterable[Path] = ()) -> list[CheckResult]:
+    folders = tuple(asset_dirs)
+    return [check_script(p, vars=vars, asset_dirs=folders)
+            for path in paths for p in find_scripts(path)]

@@ -317,8 +317,8 @@ def _dedupe(chapters: list[ChapterMark]) -> list[ChapterMark]:
     return result
 
 
-def plan_script(script: Script, *, target_ms: int | None = None,
-                warnings: bool = True) -> Timeline:
+def plan_script(script: Script, *, target_ms: int | None = None, warnings: bool = True,
+                duration_of: Callable[[Path], int] = _audio_duration_ms) -> Timeline:
     """The estimated timeline of a script, without synthesizing speech."""
-    return build_timeline(lay_out(script, warnings=warnings), None,
+    return build_timeline(lay_out(script, warnings=warnings, duration_of=duration_of), None,
                           target_ms if target_ms is not None else script.length_ms)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Final
 
@@ -24,16 +25,22 @@ def parse_duration_ms(value: object) -> int:
     if isinstance(value, (int, float)):
         if value < 0 or value != value or value == float("inf"):
             raise ValueError(f"a duration cannot be negative or infinite, got {value!r}")
-        return round(value * 1000)
+        return _whole_ms(value * 1000)
     if isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
         if re.fullmatch(r"\d+(?:\.\d+)?", text):
-            return round(float(text) * 1000)
+            return _whole_ms(float(text) * 1000)
         if text and _DURATION_RE.fullmatch(text):
             units = [u for _, u in _PART_RE.findall(text)]
             if len(units) == len(set(units)):
-                return round(sum(float(n) * _UNIT_MS[u] for n, u in _PART_RE.findall(text)))
+                return _whole_ms(sum(float(n) * _UNIT_MS[u] for n, u in _PART_RE.findall(text)))
     raise ValueError(f"{value!r} is not a duration; use {DURATION_FORMS}")
+
+
+def _whole_ms(ms: float) -> int:
+    if isinstance(ms, float) and not math.isfinite(ms):  # hundreds of digits read as infinity
+        raise ValueError("that duration is far too long to be meant")
+    return round(ms)
 
 
 def parse_level_db(value: object) -> float:

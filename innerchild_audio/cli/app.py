@@ -6,6 +6,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -69,9 +70,15 @@ var_option = click.option(
     "--var", "vars_", multiple=True, metavar="NAME=VALUE",
     help="Set a script variable, e.g. --var name=Sam (repeatable).",
 )
+assets_dir_option = click.option(
+    "--assets-dir", "asset_dirs", multiple=True, metavar="DIR",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A folder outside the library that sound and cover files may come from "
+         "(repeatable).",
+)
 length_option = click.option(
     "--length", metavar="DURATION", help="Target length, e.g. 10m; overrides the script's."
 )
 
 __all__ = ["main", "translate_errors", "parse_vars", "parse_length", "var_option",
-           "length_option", "ExitStatus"]
+           "assets_dir_option", "length_option", "ExitStatus"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from innerchild_audio.cli.app import (
+    assets_dir_option,
     length_option,
     main,
     parse_length,
@@ -28,10 +29,12 @@ from innerchild_audio.units import format_duration
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @var_option
+@assets_dir_option
 @translate_errors
-def check(paths: tuple[Path, ...], vars_: tuple[str, ...]) -> None:
-    """Validate scripts (files or folders); exit 2 if any is invalid."""
-    results = check_paths(paths, vars=parse_vars(vars_))
+def check(paths: tuple[Path, ...], vars_: tuple[str, ...], asset_dirs: tuple[Path, ...]) -> None:
+    """Validate scripts (files or folders) and open their sounds and covers; exit 2 if any
+    is invalid."""
+    results = check_paths(paths, vars=parse_vars(vars_), asset_dirs=asset_dirs)
     for result in results:
         if result.ok and result.timeline is not None:
             t = result.timeline
@@ -49,14 +52,15 @@ def check(paths: tuple[Path, ...], vars_: tuple[str, ...]) -> None:
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @length_option
 @var_option
+@assets_dir_option
 @click.option("--warnings/--no-warnings", default=True, show_default=True,
               help="Speak the content warning at the start.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @translate_errors
-def plan(file: Path, length: str | None, vars_: tuple[str, ...], warnings: bool,
-         as_json: bool) -> None:
+def plan(file: Path, length: str | None, vars_: tuple[str, ...], asset_dirs: tuple[Path, ...],
+         warnings: bool, as_json: bool) -> None:
     """Lay out a session without synthesizing speech: steps, chapters, total."""
-    script = load_script(file, vars=parse_vars(vars_))
+    script = load_script(file, vars=parse_vars(vars_), asset_dirs=asset_dirs)
     timeline = plan_script(script, target_ms=parse_length(length), warnings=warnings)
     if as_json:
         click.echo(json.dumps(plan_json(script.title, file, timeline), indent=2))

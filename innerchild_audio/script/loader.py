@@ -8,28 +8,31 @@ ScriptError, each with its file, line and column. Values are read in
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from yaml.nodes import Node
 
-from innerchild_audio.errors import ScriptError
+from innerchild_audio.errors import Problem, ScriptError
 from innerchild_audio.model import Script, Source, Step, Voice
 from innerchild_audio.script.nodes import MAX_NODES, Reader, Report, _Stop, compose, count_nodes
 from innerchild_audio.script.steps import MAX_STEPS, STEP_KEYS, StepReader, _StepContext
 from innerchild_audio.script.values import MAX_PAUSE_MS
 
 MAX_SESSION_MS: Final = 3 * 3_600_000
+# A script with the parts it includes, checked before parsing: PyYAML reads about
+# 200 kB a second, and the longest script the other limits allow is far smaller.
+MAX_SCRIPT_BYTES: Final = 2_000_000
 TOP_KEYS: Final = ("title", "slug", "description", "author", "language", "content_warning",
                    "tags", "cover", "episode", "season", "explicit", "length", "voice",
                    "background", "vars", "steps")
 _SLUG: Final = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 _BCP47: Final = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 
-__all__ = ["MAX_PAUSE_MS", "MAX_SESSION_MS", "MAX_STEPS", "STEP_KEYS", "TOP_KEYS",
-           "load_script", "slug_from_name"]
+__all__ = ["MAX_PAUSE_MS", "MAX_SCRIPT_BYTES", "MAX_SESSION_MS", "MAX_STEPS", "STEP_KEYS",
+           "TOP_KEYS", "load_script", "slug_from_name"]
 
 
 def slug_from_name(stem: str) -> str:
@@ -41,8 +44,10 @@ def slug_from_name(stem: str) -> str:
 class _Loader(StepReader):
     """State of one load: the problems, the variables, the include chain."""
 
-    root: Path  # the library folder includes may not leave
+    root: Path  # the library folder includes and assets may not leave
     variables: dict[str, str]
+    asset_dirs: tuple[Path, ...] = ()
+    open_assets: bool = False
     report: Report = field(default_factory=Report)
     files: list[Path] = field(default_factory=list)
     assets: list[Path] = field(default_factory=list)
@@ -50,27 +55,44 @@ class _Loader(StepReader):
     said: bool = False
     too_many_reported: bool = False
     part_keys: tuple[str, ...] = TOP_KEYS
+    bytes_read: int = 0
+    read: dict[Path, tuple[Reader, Node] | None] = field(default_factory=dict)
 
     def read_root(self, path: Path, include_source: Source | None) -> tuple[Reader, Node] | None:
+        """The file's root node, read once per load however often it is included."""
+        if path not in self.read:
+            self.read[path] = self._read(path, include_source or Source(path, 1, 1))
+        return self.read[path]
+
+    def _read(self, path: Path, where: Source) -> tuple[Reader, Node] | None:
         reader = Reader(path, self.report)
+        budget = MAX_SCRIPT_BYTES - self.bytes_read
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as file:
+                data = file.read(budget + 1)  # never more than the limit, whatever the file
+        except OSError as error:
+            self.report.add(where, f"cannot read {path}: {error.strerror or error}")
+            return None
+        if len(data) > budget:
+            whole = "with the parts it includes, " if self.files else ""
+            self.report.add(where, f"{whole}{path.name} goes past {MAX_SCRIPT_BYTES:,} bytes, "
+                                   "the most a script may hold; make it shorter")
+            return None
+        self.bytes_read += len(data)
+        try:
+            text = data.decode("utf-8")
         except UnicodeDecodeError as error:
-            where = include_source or Source(path, 1, 1)
             self.report.add(where, f"{path.name} is not UTF-8 text ({error.reason}); "
                                    "save it as UTF-8")
             return None
-        except OSError as error:
-            where = include_source or Source(path, 1, 1)
-            self.report.add(where, f"cannot read {path}: {error.strerror or error}")
-            return None
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # as a text-mode read would
         self.files.append(path)
         known = len(self.report.problems)
         node = compose(path, text, self.report)
         if node is None:
             if len(self.report.problems) == known:  # nothing but comments or blank lines
-                self.report.add(include_source or Source(path, 1, 1),
-                                f"{path.name} is empty; a script needs 'title:' and 'steps:'")
+                self.report.add(where, f"{path.name} is empty; a script needs 'title:' and "
+                                       "'steps:'")
             return None
         if count_nodes(node) > MAX_NODES:
             reader.problem(node, "the YAML expands to too many values (aliases?); "
@@ -79,19 +101,28 @@ class _Loader(StepReader):
         return reader, node
 
 
-
-
 def load_script(path: Path | str, *, vars: Mapping[str, str] | None = None,
-                library_root: Path | None = None) -> Script:
-    """Load, validate and expand a script. Raises ScriptError listing every problem."""
+                library_root: Path | None = None,
+                asset_dirs: Iterable[Path | str] = (), open_assets: bool = False) -> Script:
+    """Load, validate and expand a script. Raises ScriptError listing every problem.
+
+    Includes stay inside `library_root` (by default the script's folder); sound and
+    cover files inside it or inside one of `asset_dirs`. Symlinks are resolved first.
+    With `open_assets`, each sound must decode and each cover must read as an image.
+    """
     path = Path(path).resolve()
     root = (library_root or path.parent).resolve()
-    loader = _Loader(root=root, variables={})
+    loader = _Loader(root=root, variables={}, open_assets=open_assets,
+                     asset_dirs=tuple(Path(folder).resolve() for folder in asset_dirs))
     try:
         script = _load(loader, path, dict(vars or {}))
+    except RecursionError:
+        script = None
+        loader.report.problems.append(Problem(path, 1, 1, "the script is nested too deeply "
+                                                          "to read; flatten its repeats"))
     except _Stop:
         script = None
-        loader.report.problems.append(loader.report.problems[-1].__class__(
+        loader.report.problems.append(Problem(
             path, 1, 1, f"stopped after {len(loader.report.problems)} problems; "
                         "fix these and check again"))
     loader.report.raise_if_any()
@@ -153,10 +184,7 @@ def _load(loader: _Loader, path: Path, overrides: dict[str, str]) -> Script | No
         items = r.sequence(entries["tags"][1], "tags") or []
         fields["tags"] = tuple(t for t in (r.text(i, "a tag") for i in items) if t is not None)
     if "cover" in entries:
-        cover = loader.file_ref(r, entries["cover"][1], "cover", audio=False)
-        if cover is not None and cover.suffix.lower() not in (".jpg", ".jpeg", ".png"):
-            r.problem(entries["cover"][1], "cover must be a JPEG or PNG image")
-        fields["cover"] = cover
+        fields["cover"] = loader.file_ref(r, entries["cover"][1], "cover", audio=False)
     for key in ("episode", "season"):
         if key in entries:
             fields[key] = r.integer(entries[key][1], key)

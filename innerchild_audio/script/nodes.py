@@ -7,6 +7,7 @@ would construct an object is a problem, not an object.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ from innerchild_audio.model import Source
 
 MAX_PROBLEMS: Final = 20  # per file; past this the rest are summarised
 MAX_NODES: Final = 100_000  # guards against alias bombs ("billion laughs")
+MAX_MESSAGE_CHARS: Final = 300  # a message quoting a huge value is cut in the middle
+MAX_SHOWN_CHARS: Final = 60  # a value quoted in a message
 
 _T: Final = "tag:yaml.org,2002:"
 PLAIN_SCALAR_TAGS: Final = {_T + t for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -51,7 +54,11 @@ class Report:
         if any(p.line == source.line and p.file == source.file and p.message == message
                for p in self.problems):
             return
-        snippet = self.line_text(source.file, source.line).rstrip()
+        snippet = printable(self.line_text(source.file, source.line).rstrip())
+        message = printable(message)
+        if len(message) > MAX_MESSAGE_CHARS:
+            half = MAX_MESSAGE_CHARS // 2
+            message = f"{message[:half]} … {message[-half:]}"
         self.problems.append(Problem(source.file, source.line, source.column, message, snippet))
         if len(self.problems) >= MAX_PROBLEMS:
             raise _Stop
@@ -59,6 +66,35 @@ class Report:
     def raise_if_any(self) -> None:
         if self.problems:
             raise ScriptError(self.problems)
+
+
+def printable(text: str) -> str:
+    """`text` safe to print on any terminal: control characters and lone surrogates
+    written as escapes (a message may quote a key or value of the script)."""
+    if text.isprintable():
+        return text
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) in ("Cc", "Cs") else c
+                   for c in text)
+
+
+def shown(value: object) -> str:
+    """A value quoted in a message, cut to a readable width."""
+    text = repr(value) if not isinstance(value, str) else f"'{value}'"
+    if len(text) > MAX_SHOWN_CHARS:
+        text = text[:MAX_SHOWN_CHARS - 10] + "…" + text[-9:]
+    return text
+
+
+def bad_character(text: str) -> tuple[int, str] | None:
+    """Where `text` holds a character that cannot be spoken, written to a file or
+    named as a path (a control character, a lone surrogate), and what to say of it."""
+    for offset, char in enumerate(text):
+        category = unicodedata.category(char)
+        if category == "Cs":
+            return offset, f"a lone surrogate U+{ord(char):04X} (half of a \\u escape pair?)"
+        if category == "Cc" and char not in "\t\n\r":
+            return offset, f"the control character U+{ord(char):04X}"
+    return None
 
 
 def source_of(path: Path, node: Node) -> Source:
@@ -77,6 +113,13 @@ def compose(path: Path, text: str, report: Report) -> Node | None:
         what = (error.problem or "invalid YAML").strip()
         hint = " (check indentation, quotes and colons near here)"
         report.add(Source(path, line, col), f"YAML syntax error: {what}{hint}")
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow
+        before = text[:error.position]
+        line, col = before.count("\n") + 1, error.position - (before.rfind("\n") + 1) + 1
+        code = (f"U+{error.character:04X}" if isinstance(error.character, int)
+                else repr(error.character))
+        report.add(Source(path, line, col), f"the character {code} is not allowed in a "
+                                            "script; remove it")
     except yaml.YAMLError as error:
         report.add(Source(path, 1, 1), f"YAML error: {error}")
     except RecursionError:
@@ -195,8 +238,9 @@ class Reader:
             return None
         try:
             return scalar_value(node)
-        except (yaml.YAMLError, ValueError, OverflowError) as error:
-            self.problem(node, f"{what}: cannot read {node.value!r} ({error})")
+        except Exception:  # noqa: BLE001 - PyYAML's constructors raise KeyError, IndexError...
+            self.problem(node, f"{what}: {shown(node.value)} cannot be read as "
+                               f"{kind_name(node)}; fix the value or remove the tag")
             return None
 
     def text(self, node: Node, what: str, *, allow_empty: bool = False) -> str | None:
@@ -215,6 +259,10 @@ class Reader:
             return None
         if not allow_empty and not text.strip():
             self.problem(node, f"{what} is empty; write some text")
+            return None
+        bad = bad_character(text)
+        if bad is not None:
+            self.problem(node, f"{what} holds {bad[1]} at character {bad[0] + 1}; remove it")
             return None
         return text
 
@@ -243,5 +291,5 @@ def iter_items(entries: dict[str, tuple[Node, Node]]) -> Iterator[tuple[str, Nod
         yield key, value
 
 
-__all__ = ["Reader", "Report", "compose", "count_nodes", "iter_items", "is_null",
-           "source_of", "suggest", "_Stop", "MAX_PROBLEMS"]
+__all__ = ["Reader", "Report", "bad_character", "compose", "count_nodes", "iter_items",
+           "is_null", "printable", "shown", "source_of", "suggest", "_Stop", "MAX_PROBLEMS"]

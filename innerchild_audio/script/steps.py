@@ -49,7 +49,6 @@ class _StepContext:
 class StepReader(ValueReader):
     """Steps into the flat model; the loader supplies files, the library root and counters."""
 
-    root: Path
     report: Report
     step_count: int
     said: bool
@@ -290,12 +289,8 @@ class StepReader(ValueReader):
         name = r.text(node, "include")
         if name is None:
             return []
-        target = (r.path.parent / name).resolve()
-        try:
-            target.relative_to(self.root)
-        except ValueError:
-            r.problem(node, f"include '{name}' leaves the script library folder {self.root}; "
-                            "keep parts inside it (e.g. parts/...)")
+        target = self.inside(r, node, name, "include", (self.root,))
+        if target is None:
             return []
         if target in ctx.chain:
             cycle = " -> ".join(p.name for p in (*ctx.chain, target))
@@ -303,10 +298,6 @@ class StepReader(ValueReader):
             return []
         if len(ctx.chain) > MAX_INCLUDE_DEPTH:
             r.problem(node, f"includes nest more than {MAX_INCLUDE_DEPTH} deep; flatten them")
-            return []
-        if not target.is_file():
-            r.problem(node, f"include '{name}': no file at {target}; paths are relative to "
-                            f"{r.path.name}")
             return []
         loaded = self.read_root(target, src)
         if loaded is None:

@@ -13,7 +13,8 @@ from typing import Final
 from yaml.nodes import Node, ScalarNode
 
 from innerchild_audio.model import ENGINES, GENERATED_SOUNDS, Background, Source, Voice
-from innerchild_audio.script.nodes import Reader, is_null, suggest
+from innerchild_audio.script.assets import AssetProblem, open_image, open_sound
+from innerchild_audio.script.nodes import Reader, is_null, shown, suggest
 from innerchild_audio.script.text import MAX_SAY_CHARS, TextProblem, check_markup, substitute
 from innerchild_audio.units import (
     DURATION_FORMS,
@@ -27,6 +28,7 @@ VOICE_KEYS: Final = ("engine", "lang", "tld", "model", "rate", "sentence_pause",
                      "paragraph_pause")
 BACKGROUND_KEYS: Final = ("sound", "volume", "duck", "fade_in", "fade_out")
 AUDIO_SUFFIXES: Final = (".wav", ".mp3", ".ogg", ".flac", ".m4a", ".aiff", ".aif")
+IMAGE_SUFFIXES: Final = (".jpg", ".jpeg", ".png")
 
 
 class ValueReader:
@@ -34,6 +36,9 @@ class ValueReader:
 
     variables: dict[str, str]
     assets: list[Path]
+    root: Path  # the library folder: includes and assets stay inside it
+    asset_dirs: tuple[Path, ...]  # further folders assets may come from (resolved)
+    open_assets: bool  # decode a little of each sound, read each image's header
 
     def duration(self, r: Reader, node: Node, what: str, *, limit_ms: int = MAX_PAUSE_MS,
                  positive: bool = False) -> int | None:
@@ -71,19 +76,54 @@ class ValueReader:
         return db
 
     def file_ref(self, r: Reader, node: Node, what: str, *, audio: bool) -> Path | None:
+        """An asset, a sound or (not `audio`) an image, inside the library or one of the
+        asset folders; opened when `open_assets`."""
         name = r.text(node, what)
         if name is None:
             return None
-        path = (r.path.parent / name).resolve()
-        if not path.is_file():
-            r.problem(node, f"{what}: no file at {path}; paths are relative to "
-                            f"{r.path.name}")
+        path = self.inside(r, node, name, what, (self.root, *self.asset_dirs))
+        if path is None:
             return None
         if audio and path.suffix.lower() not in AUDIO_SUFFIXES:
             r.problem(node, f"{what}: {path.name} is not a sound file this tool reads "
                             f"({', '.join(AUDIO_SUFFIXES)})")
             return None
+        if not audio and path.suffix.lower() not in IMAGE_SUFFIXES:
+            r.problem(node, f"{what} must be a JPEG or PNG image")
+            return None
+        if self.open_assets and path not in self.assets:
+            try:
+                open_sound(path) if audio else open_image(path)
+            except AssetProblem as problem:
+                r.problem(node, f"{what}: {problem}")
+                return None
         self.assets.append(path)
+        return path
+
+    def inside(self, r: Reader, node: Node, name: str, what: str,
+               folders: tuple[Path, ...]) -> Path | None:
+        """The file `name` names, relative to the file it is written in, with symlinks
+        resolved, when it lies inside one of `folders`: the one rule for includes and
+        assets. Otherwise the problem is reported and the result is None."""
+        try:
+            path = (r.path.parent / name).resolve()
+            if not any(path.is_relative_to(folder) for folder in folders):
+                where = f"the script library folder {self.root}"
+                if len(folders) > 1:
+                    where += " and the folders given with --assets-dir"
+                hint = ("keep parts inside it (e.g. parts/...)" if what == "include" else
+                        "move the file inside (e.g. sounds/...), or name its folder with "
+                        "--assets-dir")
+                r.problem(node, f"{what} {shown(name)} leaves {where}; {hint}")
+                return None
+            if not path.is_file():
+                r.problem(node, f"{what} {shown(name)}: no file at {path}; paths are relative "
+                                f"to {r.path.name}")
+                return None
+        except (OSError, ValueError) as error:  # a name too long, a NUL, a loop of links
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            r.problem(node, f"{what}: cannot use the path {shown(name)}: {reason}")
+            return None
         return path
 
     def spoken(self, r: Reader, node: Node, what: str) -> str | None:
