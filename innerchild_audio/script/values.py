@@ -14,7 +14,7 @@ from yaml.nodes import Node, ScalarNode
 
 from innerchild_audio.model import ENGINES, GENERATED_SOUNDS, Background, Source, Voice
 from innerchild_audio.script.assets import AssetProblem, open_image, open_sound
-from innerchild_audio.script.nodes import Reader, is_null, shown, suggest
+from innerchild_audio.script.nodes import Reader, bad_character, is_null, shown, suggest
 from innerchild_audio.script.text import MAX_SAY_CHARS, TextProblem, check_markup, substitute
 from innerchild_audio.units import (
     DURATION_FORMS,
@@ -140,6 +140,11 @@ class ValueReader:
         if len(text) > MAX_SAY_CHARS:
             r.problem(node, f"{what} is {len(text):,} characters; the most is "
                             f"{MAX_SAY_CHARS:,}: split it into several steps")
+            return None
+        bad = bad_character(text)  # from a variable given on the command line
+        if bad is not None:
+            r.problem(node, f"{what} holds {bad[1]} once its variables are filled in; "
+                            "check the values given with --var")
             return None
         return text
 
