@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, TextIO
@@ -70,6 +70,7 @@ class RenderOptions:
     stereo: bool = False
     bitrate_kbps: int | None = None  # None: 96 mono, 128 stereo
     warnings: bool = True
+    asset_dirs: tuple[Path, ...] = ()  # folders outside the library sounds may come from
 
     @property
     def channels(self) -> int:
@@ -250,7 +251,7 @@ def prepare(path: Path, options: RenderOptions) -> Prepared:
     """Load the script and work out everything its render depends on (no audio work)."""
     _check_options(options)
     background = _resolve_background(options.background)
-    script = load_script(path, vars=dict(options.vars))
+    script = load_script(path, vars=dict(options.vars), asset_dirs=options.asset_dirs)
     root = script.path.parent
     album, fallback_cover, _ = read_podcast(root)
     script = apply_background(script, background)
@@ -365,6 +366,7 @@ def render_script(
     cache_dir: Path | None = None,
     warnings: bool = True,
     progress: bool = False,
+    asset_dirs: Iterable[Path] = (),
 ) -> RenderResult:
     """Render one script into `out_dir`: MP3, transcripts, chapters JSON, manifest.
 
@@ -373,7 +375,7 @@ def render_script(
     """
     options = RenderOptions(engine=engine, length_ms=length_ms, vars=dict(vars or {}),
                             background=background, stereo=stereo, bitrate_kbps=bitrate_kbps,
-                            warnings=warnings)
+                            warnings=warnings, asset_dirs=tuple(asset_dirs))
     prepared = prepare(Path(path), options)
     return render_prepared(prepared, out_dir=Path(out_dir), jobs=jobs, cache_dir=cache_dir,
                            progress=progress)
@@ -395,6 +397,7 @@ def build_library(
     progress: bool = False,
     force: bool = False,
     on_outcome: Callable[[Outcome], None] | None = None,
+    asset_dirs: Iterable[Path] = (),
 ) -> BuildResult:
     """Render every script of a library folder, skipping the unchanged (unless `force`).
 
@@ -403,7 +406,7 @@ def build_library(
     """
     options = RenderOptions(engine=engine, length_ms=length_ms, vars=dict(vars or {}),
                             background=background, stereo=stereo, bitrate_kbps=bitrate_kbps,
-                            warnings=warnings)
+                            warnings=warnings, asset_dirs=tuple(asset_dirs))
     _check_options(options)
     out_dir = Path(out_dir)
     result = BuildResult()

@@ -230,3 +230,14 @@ def test_check_reads_lengths_without_decoding_sounds_whole(library, write_script
     assert not result.ok
     (problem,) = result.error.problems  # type: ignore[union-attr]
     assert problem.line == 4 and "1h" in problem.message
+
+
+def test_render_takes_the_asset_folders_too(library, write_script):
+    from innerchild_audio.render import RenderOptions, prepare
+
+    outside = _wav(library.parent / "shared" / "bowl.wav")
+    path = write_script(ASSET_USES["bell sound"].format(path=outside))
+    with pytest.raises(ScriptError, match="leaves"):
+        prepare(path, RenderOptions())
+    prepared = prepare(path, RenderOptions(asset_dirs=(outside.parent,)))
+    assert outside.resolve() in prepared.script.assets

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from innerchild_audio.cli.app import (
+    assets_dir_option,
     length_option,
     main,
     parse_length,
@@ -42,6 +43,7 @@ def _render_options(func: F) -> F:
                      help="Voice engine for every sentence (default: each voice's own, auto)."),
         length_option,
         var_option,
+        assets_dir_option,
         click.option("--background", metavar="SOUND|none",
                      help="Replace the bed: brown-noise, pink-noise, white-noise, drone, a "
                           "sound file, or none."),
@@ -72,8 +74,9 @@ def _progress() -> bool:
 @_render_options
 @translate_errors
 def render(files: tuple[Path, ...], out_dir: Path, engine: str | None, length: str | None,
-           vars_: tuple[str, ...], background: str | None, stereo: bool, bitrate: int | None,
-           jobs: int | None, cache_dir: Path | None, warnings: bool) -> None:
+           vars_: tuple[str, ...], asset_dirs: tuple[Path, ...], background: str | None,
+           stereo: bool, bitrate: int | None, jobs: int | None, cache_dir: Path | None,
+           warnings: bool) -> None:
     """Render scripts to MP3 sessions with tags, chapters, transcripts and a manifest.
 
     Prints one line per session: the MP3's path, its duration and its loudness.
@@ -86,7 +89,8 @@ def render(files: tuple[Path, ...], out_dir: Path, engine: str | None, length: s
         result = render_script(script, out_dir=out_dir, engine=engine, length_ms=length_ms,
                                vars=variables, background=background, stereo=stereo,
                                bitrate_kbps=bitrate, jobs=jobs, cache_dir=cache_dir,
-                               warnings=warnings, progress=_progress())
+                               warnings=warnings, progress=_progress(),
+                               asset_dirs=asset_dirs)
         click.echo(result.summary())
 
 
@@ -97,8 +101,9 @@ def render(files: tuple[Path, ...], out_dir: Path, engine: str | None, length: s
 @click.option("--force", is_flag=True, help="Render every script, changed or not.")
 @translate_errors
 def build(folder: Path, out_dir: Path, engine: str | None, length: str | None,
-          vars_: tuple[str, ...], background: str | None, stereo: bool, bitrate: int | None,
-          jobs: int | None, cache_dir: Path | None, warnings: bool, force: bool) -> None:
+          vars_: tuple[str, ...], asset_dirs: tuple[Path, ...], background: str | None,
+          stereo: bool, bitrate: int | None, jobs: int | None, cache_dir: Path | None,
+          warnings: bool, force: bool) -> None:
     """Render every script of the library, skipping sessions whose inputs are unchanged.
 
     Inputs are the script, its parts and assets, the options, the engine and the
@@ -112,7 +117,7 @@ def build(folder: Path, out_dir: Path, engine: str | None, length: str | None,
                            vars=parse_vars(vars_), background=background, stereo=stereo,
                            bitrate_kbps=bitrate, jobs=jobs, cache_dir=cache_dir,
                            warnings=warnings, progress=_progress(), force=force,
-                           on_outcome=report)
+                           on_outcome=report, asset_dirs=asset_dirs)
     total = len(result.rendered) + len(result.unchanged) + len(result.failed)
     if total == 0:
         raise UsageError(f"no scripts in {folder}")
