@@ -51,14 +51,14 @@ class Report:
         return lines[line - 1] if 0 < line <= len(lines) else ""
 
     def add(self, source: Source, message: str) -> None:
-        if any(p.line == source.line and p.file == source.file and p.message == message
-               for p in self.problems):
-            return
-        snippet = printable(self.line_text(source.file, source.line).rstrip())
         message = printable(message)
         if len(message) > MAX_MESSAGE_CHARS:
             half = MAX_MESSAGE_CHARS // 2
             message = f"{message[:half]} … {message[-half:]}"
+        if any(p.line == source.line and p.file == source.file and p.message == message
+               for p in self.problems):
+            return
+        snippet = printable(self.line_text(source.file, source.line).rstrip())
         self.problems.append(Problem(source.file, source.line, source.column, message, snippet))
         if len(self.problems) >= MAX_PROBLEMS:
             raise _Stop
