@@ -4,9 +4,11 @@ Every value in the first sessions and every part of a copy of `meditations/`
 (given a cover, a sound, a bell sound and a bed file) is replaced,
 one at a time, by each hostile value below; each mutated library is checked as
 `innerchild check` does (load, open the assets, plan). A result is `refused`
-(a located ScriptError), `accepted`, `hung` (over 10 s) or `crashed` (any other exception, or an
+(a located ScriptError), `accepted`, `escaped` (accepted with a sound or cover
+outside the library), `hung` (over 10 s) or `crashed` (any other exception, or an
 accepted script whose text cannot be written as UTF-8, which would fail at
 render). Bounded: fixed inputs, stops at --time-cap seconds.
+To measure other code, put its folder first: PYTHONPATH=/other/checkout.
 
     python scripts/fuzz_loader.py [--limit N] [--time-cap S]
 """
@@ -114,6 +116,11 @@ def _on_alarm(signum: int, frame: object) -> None:
     raise _Hang
 
 
+def _escapes(script: object, library: Path) -> bool:
+    return any(not Path(asset).is_relative_to(library.resolve())
+               for asset in getattr(script, "assets", ()))
+
+
 def _unwritable_text(script: object) -> bool:
     texts = [getattr(script, "title", ""), getattr(script, "description", "")]
     texts += [getattr(step, "text", "") for step in getattr(script, "steps", ())]
@@ -153,6 +160,10 @@ def main() -> int:
                     result = check_script(script_path)
                     if result.error is None and _unwritable_text(result.script):
                         raise UnicodeEncodeError("utf-8", "", 0, 1, "text not writable")
+                    if result.error is None and _escapes(result.script, library):
+                        counts["escaped"] += 1
+                        crashes[f"escaped the library: {mutated.strip()[:40]!r}"] += 1
+                        continue
                     if result.error is not None and not isinstance(result.error, ScriptError):
                         raise result.error
                     str(result.error or "")
@@ -172,10 +183,11 @@ def main() -> int:
     total = sum(counts.values())
     elapsed = time.monotonic() - started
     print(f"mutants {total}: refused {counts['refused']}, accepted {counts['accepted']}, "
-          f"crashed {counts['crashed']}, hung {counts['hung']} ({elapsed:.1f} s)")
+          f"crashed {counts['crashed']}, hung {counts['hung']}, "
+          f"escaped the library {counts['escaped']} ({elapsed:.1f} s)")
     for what, count in crashes.most_common(30):
         print(f"  {count:4d}  {what}")
-    return 1 if counts["crashed"] or counts["hung"] else 0
+    return 1 if counts["crashed"] or counts["hung"] or counts["escaped"] else 0
 
 
 if __name__ == "__main__":
