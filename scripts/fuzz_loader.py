@@ -137,7 +137,7 @@ def main() -> int:
     parser.add_argument("--scripts", type=int, default=3,
                         help="mutate the first N sessions (and every part)")
     parser.add_argument("--limit", type=int, default=0, help="stop after N mutants")
-    parser.add_argument("--time-cap", type=float, default=300.0)
+    parser.add_argument("--time-cap", type=float, default=900.0)
     args = parser.parse_args()
     counts: collections.Counter[str] = collections.Counter()
     crashes: collections.Counter[str] = collections.Counter()
