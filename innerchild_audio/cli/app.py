@@ -35,7 +35,8 @@ def translate_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except InnerChildError as error:
-            click.echo(f"error: {error}" if "\n" not in str(error) else str(error), err=True)
+            message = error.cli_message()
+            click.echo(f"error: {message}" if "\n" not in message else message, err=True)
             sys.exit(int(error.exit_status))
         except KeyboardInterrupt:
             click.echo("interrupted; nothing half-written was left behind", err=True)
