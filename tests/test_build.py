@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from innerchild_audio.cli import main
 from innerchild_audio.build import build_library
+from innerchild_audio.cli import main
 from innerchild_audio.options import RunSettings
 
 ONE = """\
