@@ -66,7 +66,7 @@ def synthesize(prepared: Prepared, settings: RunSettings):  # -> speech.SpeechRe
 def render_prepared(prepared: Prepared, settings: RunSettings) -> RenderResult:
     """Render a prepared script into `settings.out_dir`."""
     from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE, overshoot_allowance_db
-    from innerchild_audio.master import MP3_HEADROOM_DB, master_stream
+    from innerchild_audio.master import master_stream
     from innerchild_audio.mix import Mixer
 
     script, options = prepared.script, prepared.options
@@ -78,27 +78,25 @@ def render_prepared(prepared: Prepared, settings: RunSettings) -> RenderResult:
     mixer = Mixer(timeline, spoken.clips, sample_rate=MP3_SAMPLE_RATE, channels=options.channels)
     settings.report(script.slug, "mix", f"mixing {format_duration(timeline.total_ms)} to "
                                          "measure it")
-    allowance_db = overshoot_allowance_db(options.bitrate, options.channels) - MP3_HEADROOM_DB
-    mastered = master_stream(mixer, true_peak_dbtp=-1.0 - allowance_db)
+    mastered = master_stream(
+        mixer, headroom_db=overshoot_allowance_db(options.bitrate, options.channels))
     settings.report(script.slug, "encode",
                     f"mixing, mastering and encoding MP3 ({options.bitrate} kbps "
                     f"{'stereo' if options.stereo else 'mono'})")
     exported = export_session(
-        mastered, MP3_SAMPLE_RATE, script=script, timeline=timeline, out_dir=settings.out_dir,
+        mastered, script=script, timeline=timeline, out_dir=settings.out_dir,
         bitrate_kbps=options.bitrate,
         meta=ExportMeta(
             album=prepared.album, engine=spoken.engine, voice=dict(spoken.voice_info),
-            loudness_lufs=None, true_peak_dbtp=None,
             inputs_hash=prepared.inputs_hash, inputs=prepared.inputs,
             options=prepared.recorded_options, fallback_cover=prepared.fallback_cover,
         ),
     )
-    assert mastered.loudness_lufs is not None and mastered.true_peak_dbtp is not None
     return RenderResult(
         script_path=script.path, slug=script.slug, mp3_path=exported.mp3_path,
         manifest_path=exported.manifest_path, files=tuple(exported.paths()),
-        duration_ms=timeline.total_ms, loudness_lufs=mastered.loudness_lufs,
-        true_peak_dbtp=mastered.true_peak_dbtp, engine=spoken.engine, gain_db=mastered.gain_db,
+        duration_ms=timeline.total_ms, loudness_lufs=exported.loudness_lufs,
+        true_peak_dbtp=exported.true_peak_dbtp, engine=spoken.engine, gain_db=mastered.gain_db,
         timeline=timeline, speech_cached=spoken.cached,
         speech_synthesized=spoken.synthesized,
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from audio_helpers import ArrayStream
 from mutagen.id3 import ID3
 from PIL import Image
 
@@ -52,12 +53,16 @@ def audio_5s() -> np.ndarray:
 
 
 META = ExportMeta(album="Inner Child Audio", engine="piper", voice={"model": "joe"},
-                  loudness_lufs=-19.012, true_peak_dbtp=-1.234, inputs_hash="ab" * 32,
+                  inputs_hash="ab" * 32,
                   inputs={"safe-place.yaml": "cd" * 32}, options={"stereo": False})
 
 
+def stream(audio: np.ndarray) -> ArrayStream:
+    return ArrayStream(audio, RATE, loudness_lufs=-19.012, true_peak_dbtp=-1.234)
+
+
 def export(tmp_path: Path, out: Path, script: Script | None = None) -> object:
-    return export_session(audio_5s(), RATE, script=script or make_script(tmp_path),
+    return export_session(stream(audio_5s()), script=script or make_script(tmp_path),
                           timeline=make_timeline(), out_dir=out, bitrate_kbps=96, meta=META,
                           rendered_at=WHEN)
 
@@ -153,7 +158,7 @@ def test_failure_at_any_later_stage_keeps_the_older_render(
 
     monkeypatch.setattr(module, stage, boom)
     with pytest.raises(KeyboardInterrupt):
-        export_session(np.zeros((RATE * 5, 1), np.float32), RATE, script=make_script(tmp_path),
+        export_session(stream(np.zeros((RATE * 5, 1), np.float32)), script=make_script(tmp_path),
                        timeline=make_timeline(), out_dir=out, bitrate_kbps=128, meta=META)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 

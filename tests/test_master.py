@@ -14,11 +14,10 @@ from audio_helpers import (
     speech_clip,
     true_peak_dbtp,
 )
+from reference_master import MP3_HEADROOM_DB, MasterResult, identical_channels, master
 
 from innerchild_audio.errors import RenderError
-from innerchild_audio.master import MP3_HEADROOM_DB, MasterResult, master
 from innerchild_audio.mix import mix_session
-from innerchild_audio.mix.meter import identical_channels
 from innerchild_audio.model import Background
 
 SR = 44100

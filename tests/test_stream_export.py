@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -21,7 +20,7 @@ from innerchild_audio.mix import Mixer
 from innerchild_audio.model import Background
 
 RATE = 44100
-STREAM_META = dataclasses.replace(META, loudness_lufs=None, true_peak_dbtp=None)
+STREAM_META = META
 
 
 def tone(seconds: float, channels: int = 1) -> np.ndarray:
@@ -116,7 +115,7 @@ def mastered_session() -> tuple[Mixer, MasteredStream]:
 def test_a_mastered_stream_exports_with_its_own_measurements(tmp_path: Path) -> None:
     mixer, stream = mastered_session()
     out = tmp_path / "out"
-    result = export_session(stream, RATE, script=make_script(tmp_path), timeline=make_timeline(),
+    result = export_session(stream, script=make_script(tmp_path), timeline=make_timeline(),
                             out_dir=out, bitrate_kbps=96, meta=STREAM_META, rendered_at=WHEN)
     doc = json.loads(result.manifest_path.read_text())
     assert stream.loudness_lufs is not None and stream.true_peak_dbtp is not None
@@ -144,16 +143,8 @@ def test_a_stream_failing_at_its_end_leaves_nothing(tmp_path: Path,
     original = stream.blocks
     monkeypatch.setattr(stream, "blocks", failing)
     with pytest.raises(RenderError, match="true peak"):
-        export_session(stream, RATE, script=make_script(tmp_path), timeline=make_timeline(),
+        export_session(stream, script=make_script(tmp_path), timeline=make_timeline(),
                        out_dir=out, bitrate_kbps=96, meta=STREAM_META)
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
 
-def test_measurements_come_from_meta_or_the_stream_never_both(tmp_path: Path) -> None:
-    _, stream = mastered_session()
-    with pytest.raises(ValueError, match="from the stream"):
-        export_session(stream, RATE, script=make_script(tmp_path), timeline=make_timeline(),
-                       out_dir=tmp_path, bitrate_kbps=96, meta=META)
-    with pytest.raises(ValueError, match="from meta"):
-        export_session(tone(5.0), RATE, script=make_script(tmp_path), timeline=make_timeline(),
-                       out_dir=tmp_path, bitrate_kbps=96, meta=STREAM_META)

@@ -8,8 +8,7 @@
 Modules: `mixer` (assembly), `bed` (background, fades, ducking), `sources`
 (generated noise, drone, looped files), `sounds` (singing bowl, breathing
 tones), `levels` (the voice reference level), `decode` (files and resampling),
-`fades` (gain curves), `meter` (BS.1770 loudness and true peak), `limiter`
-(the true-peak limiter, for an array or a stream, and its loudness forecast).
+`fades` (gain curves). Loudness, true peak and limiting are mastering: `master`.
 """
 
 from innerchild_audio.mix.decode import audio_duration_ms, decode_file
