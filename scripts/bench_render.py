@@ -173,7 +173,7 @@ def run_naive(minutes: float, work: Path) -> dict[str, Any]:
 
 
 def run_encode(pcm: Path, work: Path) -> dict[str, Any]:
-    from innerchild_audio.export.mp3 import ffmpeg_exe
+    from innerchild_audio.audio_io import ffmpeg_exe
 
     command = [ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error",
                "-f", "f32le", "-ar", str(SESSION_RATE), "-ac", "1", "-i", str(pcm),

@@ -13,7 +13,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from innerchild_audio.export.mp3 import decode_mp3
+from innerchild_audio.audio_io import decode_mp3
 from innerchild_audio.library import find_scripts
 from innerchild_audio.options import RenderOptions, RunSettings
 from innerchild_audio.render import render_script

@@ -12,8 +12,9 @@ from audio_helpers import ArrayStream
 from mutagen.id3 import ID3
 from PIL import Image
 
+from innerchild_audio.audio_io import decode_mp3
 from innerchild_audio.errors import RenderError, UsageError
-from innerchild_audio.export import ExportMeta, export_session, manifest, mp3, tags
+from innerchild_audio.export import ExportMeta, export_session, manifest, tags
 from innerchild_audio.export.atomic import Staging, atomic_write_text
 from innerchild_audio.model import Say, Script, Source, Voice
 from innerchild_audio.timeline import (
@@ -95,7 +96,7 @@ def test_every_file_and_the_manifest(tmp_path: Path) -> None:
     assert id3.getall("APIC")[0].data == cover.read_bytes()
     assert id3.getall("APIC")[0].mime == "image/jpeg"
     assert str(id3["TDRC"].text[0]) == "2026" and id3["TALB"].text == ["Inner Child Audio"]
-    assert len(mp3.decode_mp3(out / "safe-place.mp3")) == 5 * RATE
+    assert len(decode_mp3(out / "safe-place.mp3")) == 5 * RATE
     assert "00:00:01.000 --> 00:00:02.500" in (out / "safe-place.vtt").read_text()
     assert not list(out.glob(".*"))  # no temporary files left
 

@@ -156,7 +156,8 @@ def test_bad_input_is_a_render_error() -> None:
 
 
 def test_the_decoded_mp3_still_meets_the_ceiling(tmp_path: Path) -> None:
-    from innerchild_audio.export.mp3 import decode_mp3, encode_mp3
+    from innerchild_audio.audio_io import decode_mp3
+    from innerchild_audio.export.mp3 import encode_mp3
 
     result = master(np.concatenate([session(), peaky()]), SR)
     path = tmp_path / "session.mp3"

@@ -30,8 +30,9 @@ from mutagen.id3 import ID3, CTOCFlags
 from PIL import Image
 from scipy.signal import butter, resample_poly, sosfilt
 
+from innerchild_audio.audio_io import decode_mp3
 from innerchild_audio.errors import RenderError
-from innerchild_audio.export import mp3, tags
+from innerchild_audio.export import tags
 from innerchild_audio.mix import mix_session
 from innerchild_audio.options import RenderOptions, RunSettings
 from innerchild_audio.render import RenderResult, render_script
@@ -98,7 +99,7 @@ def rendered(library: Path, cache: Path) -> RenderResult:
 
 @pytest.fixture(scope="module")
 def decoded(rendered: RenderResult) -> np.ndarray:
-    return mp3.decode_mp3(rendered.mp3_path)[:, 0]
+    return decode_mp3(rendered.mp3_path)[:, 0]
 
 
 @pytest.fixture(scope="module")
@@ -279,7 +280,7 @@ def test_without_a_bed_pauses_are_silent(library: Path, cache: Path, tmp_path: P
                            RunSettings(out_dir=tmp_path, cache_dir=cache))
     assert result.speech_synthesized == 0  # every sentence came from the cache
     assert result.timeline.speech[0].request.text == "Welcome."
-    decoded = mp3.decode_mp3(result.mp3_path)[:, 0]
+    decoded = decode_mp3(result.mp3_path)[:, 0]
     for event in result.timeline.events:
         if isinstance(event, SilenceEvent):
             assert level_db(decoded[window(event)]) < -70, event
@@ -293,7 +294,7 @@ def test_stereo_bitrate_and_length(library: Path, cache: Path, tmp_path: Path) -
                                          length_ms=32_000),
                            RunSettings(out_dir=tmp_path, cache_dir=cache))
     assert result.duration_ms == 32_000  # the elastic pause took up the difference
-    decoded = mp3.decode_mp3(result.mp3_path)
+    decoded = decode_mp3(result.mp3_path)
     assert decoded.shape[1] == 2 and abs(len(decoded) - 32 * RATE) <= RATE * 0.05
     loudness = pyloudnorm.Meter(RATE).integrated_loudness(decoded.astype(np.float64))
     assert loudness == pytest.approx(-16.0, abs=0.5)  # the stereo target

@@ -31,6 +31,7 @@ from typing import Final, Protocol
 
 import numpy as np
 
+from innerchild_audio.audio_io import check_finite
 from innerchild_audio.errors import RenderError
 from innerchild_audio.master.limiter import (
     FORECAST_SEGMENT_FRAMES,
@@ -91,9 +92,7 @@ def master_stream(mix: MonoMix, *, target_lufs: float | None = None,
           closing(mix.blocks(STREAM_BLOCK_FRAMES)) as blocks):
         waiting: tuple[np.ndarray, Future[np.ndarray]] | None = None
         for block in blocks:
-            if not np.isfinite(block).all():
-                bad = position + int(np.argmin(np.isfinite(block)))
-                raise RenderError(f"the mix holds NaN or infinity near frame {bad}")
+            check_finite(block, "the mix", position)
             if waiting is not None:
                 forecast.add(waiting[0], waiting[1].result())
             waiting = block, pool.submit(meter.add, block, segment_frames=FORECAST_SEGMENT_FRAMES)

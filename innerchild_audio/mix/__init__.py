@@ -7,11 +7,10 @@
 
 Modules: `mixer` (assembly), `bed` (background, fades, ducking), `sources`
 (generated noise, drone, looped files), `sounds` (singing bowl, breathing
-tones), `levels` (the voice reference level), `decode` (files and resampling),
-`fades` (gain curves). Loudness, true peak and limiting are mastering: `master`.
+tones), `levels` (the voice reference level), `fades` (gain curves). Files
+are read through `audio_io`. Loudness, true peak and limiting are mastering: `master`.
 """
 
-from innerchild_audio.mix.decode import audio_duration_ms, decode_file
 from innerchild_audio.mix.mixer import Mixer, mix_session
 
-__all__ = ["Mixer", "mix_session", "decode_file", "audio_duration_ms"]
+__all__ = ["Mixer", "mix_session"]
