@@ -7,11 +7,14 @@ the manifest on disk to skip sessions that would come out the same.
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from innerchild_audio import __version__
+from innerchild_audio.atomic import atomic_write_bytes
+from innerchild_audio.audio_io import is_segment, segment_digest, wav_bytes
 from innerchild_audio.digests import file_sha256
 from innerchild_audio.errors import UsageError
 from innerchild_audio.export import manifest as manifests
@@ -28,6 +31,9 @@ from innerchild_audio.model import (
 from innerchild_audio.options import RenderOptions
 from innerchild_audio.publish.channel import podcast_defaults
 from innerchild_audio.script import load_script
+
+if TYPE_CHECKING:
+    from pydub import AudioSegment
 
 AUDIO_SUFFIXES: Final = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
 
@@ -49,10 +55,13 @@ class Prepared:
         return self.options.target_ms(self.script)
 
 
-def resolve_background(value: str | None) -> str | None:
-    """A generated sound's name, "none", or an existing sound file's absolute path."""
+def resolve_background(value: str | AudioSegment | None) -> str | None:
+    """A generated sound's name, "none", or an existing sound file's absolute path
+    (an AudioSegment is kept as a WAV file named by its content)."""
     if value is None:
         return None
+    if is_segment(value):
+        return str(segment_file(value))
     name = value.strip()
     if name.lower() == "none":
         return "none"
@@ -67,6 +76,17 @@ def resolve_background(value: str | None) -> str | None:
         raise UsageError(f"{value}: not a sound file this tool reads "
                          f"({', '.join(AUDIO_SUFFIXES)})", option="background")
     return str(path)
+
+
+def segment_file(segment: AudioSegment) -> Path:
+    """An AudioSegment as a WAV file in the temporary folder, named by its content, so it
+    is a sound file like any other to everything downstream (the inputs hash included)."""
+    folder = Path(tempfile.gettempdir()) / "innerchild-audio" / "segments"
+    path = folder / f"{segment_digest(segment)}.wav"
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, wav_bytes(segment))
+    return path
 
 
 def apply_background(script: Script, sound: str | None) -> Script:

@@ -15,6 +15,8 @@ from innerchild_audio.errors import UsageError
 from innerchild_audio.export.mp3 import check_bitrate, default_bitrate_kbps
 
 if TYPE_CHECKING:
+    from pydub import AudioSegment
+
     from innerchild_audio.model import Script
 
 DEFAULT_OUT_DIR: Final = Path("output")
@@ -47,7 +49,8 @@ class RenderOptions:
     engine: str | None = None  # None: each voice's own engine (auto|gtts|piper)
     length_ms: int | None = None  # None: the script's `length:`
     vars: Mapping[str, str] = field(default_factory=dict)
-    background: str | None = None  # a generated sound, a file, "none", or None: the script's
+    # a generated sound's name, a sound file, a pydub AudioSegment, "none", or None: the script's
+    background: str | AudioSegment | None = None
     stereo: bool = False
     bitrate_kbps: int | None = None  # None: 96 mono, 128 stereo
     warnings: bool = True

@@ -11,13 +11,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from innerchild_audio.audio_io import MP3_SAMPLE_RATE
 from innerchild_audio.export import ExportMeta, export_session
+from innerchild_audio.export.mp3 import overshoot_allowance_db
 from innerchild_audio.inputs import Prepared, prepare
 from innerchild_audio.options import RenderOptions, RunSettings
-from innerchild_audio.plan import build_timeline, lay_out
+from innerchild_audio.plan import Layout, build_timeline, lay_out
 from innerchild_audio.timeline import Timeline
 from innerchild_audio.units import format_duration
+
+if TYPE_CHECKING:
+    from pydub import AudioSegment
+
+    from innerchild_audio.master import MasteredStream
+    from innerchild_audio.speech import SpeechResult
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +53,8 @@ class RenderResult:
                 f"{self.loudness_lufs:.1f} LUFS")
 
 
-def synthesize(prepared: Prepared, settings: RunSettings):  # -> speech.SpeechResult
-    """The speech of a prepared script, from the cache or the engines."""
+def synthesize(prepared: Prepared, settings: RunSettings) -> tuple[Layout, SpeechResult]:
+    """The layout of a prepared script and its speech, from the cache or the engines."""
     # Imported here: scipy and the engines load only when something is rendered.
     from innerchild_audio import speech
 
@@ -63,9 +72,15 @@ def synthesize(prepared: Prepared, settings: RunSettings):  # -> speech.SpeechRe
     return layout, spoken
 
 
-def render_prepared(prepared: Prepared, settings: RunSettings) -> RenderResult:
-    """Render a prepared script into `settings.out_dir`."""
-    from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE, overshoot_allowance_db
+@dataclass(frozen=True)
+class _Mastered:
+    stream: MasteredStream
+    timeline: Timeline
+    spoken: SpeechResult
+
+
+def _mastered(prepared: Prepared, settings: RunSettings) -> _Mastered:
+    """Speech, timeline, and the session measured and ready to be made again, mastered."""
     from innerchild_audio.master import master_stream
     from innerchild_audio.mix import Mixer
 
@@ -78,16 +93,23 @@ def render_prepared(prepared: Prepared, settings: RunSettings) -> RenderResult:
     mixer = Mixer(timeline, spoken.clips, sample_rate=MP3_SAMPLE_RATE, channels=options.channels)
     settings.report(script.slug, "mix", f"mixing {format_duration(timeline.total_ms)} to "
                                          "measure it")
-    mastered = master_stream(
+    stream = master_stream(
         mixer, headroom_db=overshoot_allowance_db(options.bitrate, options.channels))
+    return _Mastered(stream, timeline, spoken)
+
+
+def render_prepared(prepared: Prepared, settings: RunSettings) -> RenderResult:
+    """Render a prepared script into `settings.out_dir`."""
+    script, options = prepared.script, prepared.options
+    made = _mastered(prepared, settings)
     settings.report(script.slug, "encode",
                     f"mixing, mastering and encoding MP3 ({options.bitrate} kbps "
                     f"{'stereo' if options.stereo else 'mono'})")
     exported = export_session(
-        mastered, script=script, timeline=timeline, out_dir=settings.out_dir,
+        made.stream, script=script, timeline=made.timeline, out_dir=settings.out_dir,
         bitrate_kbps=options.bitrate,
         meta=ExportMeta(
-            album=prepared.album, engine=spoken.engine, voice=dict(spoken.voice_info),
+            album=prepared.album, engine=made.spoken.engine, voice=dict(made.spoken.voice_info),
             inputs_hash=prepared.inputs_hash, inputs=prepared.inputs,
             options=prepared.recorded_options, fallback_cover=prepared.fallback_cover,
         ),
@@ -95,11 +117,41 @@ def render_prepared(prepared: Prepared, settings: RunSettings) -> RenderResult:
     return RenderResult(
         script_path=script.path, slug=script.slug, mp3_path=exported.mp3_path,
         manifest_path=exported.manifest_path, files=tuple(exported.paths()),
-        duration_ms=timeline.total_ms, loudness_lufs=exported.loudness_lufs,
-        true_peak_dbtp=exported.true_peak_dbtp, engine=spoken.engine, gain_db=mastered.gain_db,
-        timeline=timeline, speech_cached=spoken.cached,
-        speech_synthesized=spoken.synthesized,
+        duration_ms=made.timeline.total_ms, loudness_lufs=exported.loudness_lufs,
+        true_peak_dbtp=exported.true_peak_dbtp, engine=made.spoken.engine,
+        gain_db=made.stream.gain_db, timeline=made.timeline, speech_cached=made.spoken.cached,
+        speech_synthesized=made.spoken.synthesized,
     )
+
+
+@dataclass(frozen=True, eq=False)
+class SessionAudio:
+    """A mastered session held in memory: the audio as pydub holds it, and its timeline."""
+
+    audio: AudioSegment
+    timeline: Timeline
+    loudness_lufs: float
+    true_peak_dbtp: float
+    engine: str
+
+
+def session_audio(path: Path | str, options: RenderOptions | None = None,
+                  settings: RunSettings | None = None) -> SessionAudio:
+    """The mastered session as a `pydub.AudioSegment` (16-bit, 44.1 kHz), written nowhere.
+
+    The same audio a render encodes to MP3, with its timeline (speech, chapters,
+    pauses); `settings.out_dir` is not used.
+    """
+    import numpy as np
+
+    from innerchild_audio.audio_io import to_segment
+
+    settings = settings or RunSettings()
+    made = _mastered(prepare(Path(path), options or RenderOptions()), settings)
+    frames = np.concatenate(list(made.stream.blocks()))
+    assert made.stream.loudness_lufs is not None and made.stream.true_peak_dbtp is not None
+    return SessionAudio(to_segment(frames, made.stream.sample_rate), made.timeline,
+                        made.stream.loudness_lufs, made.stream.true_peak_dbtp, made.spoken.engine)
 
 
 def render_script(path: Path | str, options: RenderOptions | None = None,
@@ -113,4 +165,5 @@ def render_script(path: Path | str, options: RenderOptions | None = None,
     return render_prepared(prepared, settings or RunSettings())
 
 
-__all__ = ["RenderResult", "render_prepared", "render_script", "synthesize"]
+__all__ = ["RenderResult", "SessionAudio", "render_prepared", "render_script", "session_audio",
+           "synthesize"]

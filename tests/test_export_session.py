@@ -12,10 +12,10 @@ from audio_helpers import ArrayStream
 from mutagen.id3 import ID3
 from PIL import Image
 
+from innerchild_audio.atomic import Staging, atomic_write_text
 from innerchild_audio.audio_io import decode_mp3
 from innerchild_audio.errors import RenderError, UsageError
 from innerchild_audio.export import ExportMeta, export_session, manifest, tags
-from innerchild_audio.export.atomic import Staging, atomic_write_text
 from innerchild_audio.model import Say, Script, Source, Voice
 from innerchild_audio.timeline import (
     ChapterMark,

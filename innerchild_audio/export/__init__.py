@@ -25,9 +25,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from innerchild_audio import __version__
+from innerchild_audio.atomic import Staging
 from innerchild_audio.errors import RenderError, UsageError
 from innerchild_audio.export import chapters, manifest, mp3, tags, transcripts
-from innerchild_audio.export.atomic import Staging
 from innerchild_audio.export.manifest import AudioInfo, SessionFiles
 from innerchild_audio.model import Script
 from innerchild_audio.timeline import Timeline
