@@ -31,7 +31,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _render_options(func: F) -> F:
     """The options `render` and `build` share."""
     decorators = [
-        click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path),
+        click.option("-o", "--output", "--out-dir", "out_dir",
+                     type=click.Path(file_okay=False, path_type=Path),
                      default=DEFAULT_OUT_DIR, show_default=True, help="Where sessions land."),
         click.option("--engine", type=click.Choice(ENGINES),
                      help="Voice engine for every sentence (default: each voice's own, auto)."),
@@ -80,6 +81,12 @@ def render(files: tuple[Path, ...], out_dir: Path, engine: str | None, length: s
     """Render scripts to MP3 sessions with tags, chapters, transcripts and a manifest.
 
     Prints one line per session: the MP3's path, its duration and its loudness.
+
+    \b
+    Examples:
+      innerchild render meditations/a-safe-place.yaml
+      innerchild render meditations/a-safe-place.yaml --engine piper --length 20m --var name=Sam
+      innerchild render meditations/ -o output/stereo --stereo --background none
     """
     scripts = [script for path in files for script in find_scripts(path)]
     if not scripts:
@@ -103,6 +110,11 @@ def build(folder: Path, out_dir: Path, engine: str | None, length: str | None,
 
     Inputs are the script, its parts and assets, the options, the engine and the
     voice. A script that fails is reported and the others still render.
+
+    \b
+    Examples:
+      innerchild build
+      innerchild build meditations --engine piper --force
     """
 
     def report(outcome: Outcome) -> None:

@@ -5,8 +5,8 @@
     for block in Mixer(timeline, clips).blocks():  # or block by block, never all at once
         ...
 
-Modules: `mixer` (assembly), `bed` (background, fades, ducking), `sources`
-(generated noise, drone, looped files), `sounds` (singing bowl, breathing
+Modules: `mixer` (assembly), `bed` (background, fades, ducking), `bed_sources`
+(generated noise, drone, looped files), `bowl_tones` (singing bowl, breathing
 tones), `levels` (the voice reference level), `fades` (gain curves). Files
 are read through `audio_io`. Loudness, true peak and limiting are mastering: `master`.
 """

@@ -23,15 +23,15 @@ import numpy as np
 from innerchild_audio.audio_io import decode, resample
 from innerchild_audio.errors import RenderError, UsageError
 from innerchild_audio.mix.bed import BedStream, DuckEnvelope
-from innerchild_audio.mix.fades import db_to_gain, fade_edges, ms_to_frames
-from innerchild_audio.mix.levels import NOMINAL_SPEECH_DB, speech_gains_db
-from innerchild_audio.mix.sounds import (
+from innerchild_audio.mix.bowl_tones import (
     CUT_FADE_MS,
     SOUND_EDGE_FADE_MS,
     bowl_strike,
     breath_tone,
     scaled_to_bell_peak,
 )
+from innerchild_audio.mix.fades import db_to_gain, fade_edges, ms_to_frames
+from innerchild_audio.mix.levels import NOMINAL_SPEECH_DB, speech_gains_db
 from innerchild_audio.model import Voice
 from innerchild_audio.speech.base import Clip
 from innerchild_audio.timeline import (

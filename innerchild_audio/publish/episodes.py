@@ -146,8 +146,8 @@ def _read(path: Path) -> Episode:
         if not isinstance(item, dict):
             raise _Invalid(f"chapters[{index}] must be an object")
         start = float(_get(item, "start_s", (int, float), where=f"chapters[{index}]."))
-        title = _get(item, "title", str, where=f"chapters[{index}].")
-        chapters.append(EpisodeChapter(start, title))
+        heading = _get(item, "title", str, where=f"chapters[{index}].")
+        chapters.append(EpisodeChapter(start, heading))
     tags = _get(data, "tags", list, optional=True) or []
     if not all(isinstance(tag, str) for tag in tags):
         raise _Invalid("tags must be a list of text")

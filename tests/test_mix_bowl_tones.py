@@ -19,7 +19,7 @@ from audio_helpers import (
 )
 
 from innerchild_audio.mix import mix_session
-from innerchild_audio.mix.sounds import (
+from innerchild_audio.mix.bowl_tones import (
     BELL_PEAK_DB,
     BOWL_FUNDAMENTAL_HZ,
     BOWL_PARTIALS,
