@@ -88,6 +88,10 @@ class RunSettings:
     progress: ProgressCallback | None = None
 
     def __post_init__(self) -> None:
+        for name in ("out_dir", "cache_dir", "voices_dir"):  # a str is a path too
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                object.__setattr__(self, name, Path(value))
         if self.jobs is not None and self.jobs < 1:
             raise UsageError(f"must be at least 1, got {self.jobs}", option="jobs")
 
