@@ -12,27 +12,71 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import shutil
+import time
 from pathlib import Path
 from types import TracebackType
+from typing import Final
+
+from innerchild_audio.digests import file_sha256
+from innerchild_audio.errors import UsageError
 
 log = logging.getLogger(__name__)
 
 TEMP_SUFFIX = ".tmp"
+STALE_AFTER_S: Final = 3600.0  # a temporary file of ours this old belongs to no live write
+_TEMP_RE: Final = re.compile(r"^\..+\.[0-9a-f]{8}\.tmp$")
 
 
-def temp_path_for(dest: Path) -> Path:
-    """A fresh, reserved (empty) file in `dest`'s folder: same file system, so rename is atomic."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    while True:
-        tmp = dest.with_name(f".{dest.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
-        try:
-            # "x" mode: never reuse a name; default permissions (umask), unlike mkstemp's 0600.
-            with open(tmp, "xb"):
-                return tmp
-        except FileExistsError:
+def _temp_name(dest: Path) -> Path:
+    return dest.with_name(f".{dest.name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+def sweep_stale(folder: Path, *, older_than_s: float = STALE_AFTER_S) -> int:
+    """Remove temporary files of ours that an interrupted write left in `folder` (those
+    older than `older_than_s`: younger ones may be another run's, still writing)."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    now = time.time()
+    for entry in entries:
+        if not _TEMP_RE.match(entry.name):
             continue
+        try:
+            if entry.is_file(follow_symlinks=False) and (
+                    now - entry.stat(follow_symlinks=False).st_mtime > older_than_s):
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue  # gone already, or not ours to remove
+    if removed:
+        log.info("removed %d stale temporary file(s) from %s", removed, folder)
+    return removed
+
+
+def ensure_folder(folder: Path, *, option: str = "output") -> Path:
+    """`folder`, created if need be, checked to be a folder this process can write in;
+    UsageError (naming `option`) otherwise, before any work is done."""
+    text = str(folder)
+    if text.strip() in ("", "-"):
+        raise UsageError(f"{text!r} is not a folder; name the folder to write into",
+                         option=option)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise UsageError(f"{folder}: cannot create this folder ({reason}); choose another",
+                         option=option) from None
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder; choose another", option=option)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{folder}: this folder is not writable; choose another",
+                         option=option)
+    return folder
 
 
 def _fsync(path: Path) -> None:
@@ -54,9 +98,19 @@ class Staging:
         """Reserve a temporary file that `commit` will rename to `dest`."""
         if any(d == dest for _, d in self._pending):
             raise ValueError(f"{dest} is staged twice")
-        tmp = temp_path_for(dest)
-        self._pending.append((tmp, dest))
-        return tmp
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            tmp = _temp_name(dest)
+            # pending before it exists: an interrupt between the two still cleans it up
+            self._pending.append((tmp, dest))
+            try:
+                with open(tmp, "xb"):
+                    return tmp
+            except FileExistsError:
+                self._pending.pop()
+            except BaseException:
+                self._pending.pop()
+                raise
 
     def write_bytes(self, dest: Path, data: bytes) -> Path:
         tmp = self.temp_for(dest)
@@ -72,6 +126,10 @@ class Staging:
     @property
     def destinations(self) -> list[Path]:
         return [dest for _, dest in self._pending]
+
+    def digests(self) -> dict[str, str]:
+        """sha256 of each staged file as it stands, by its destination's name."""
+        return {dest.name: file_sha256(tmp) for tmp, dest in self._pending}
 
     def commit(self) -> None:
         """Flush every staged file to disk, then rename each into place in staging order."""

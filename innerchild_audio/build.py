@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from innerchild_audio.atomic import ensure_folder
 from innerchild_audio.errors import InnerChildError, UsageError
 from innerchild_audio.inputs import is_unchanged, prepare
 from innerchild_audio.library import find_scripts
@@ -78,6 +79,7 @@ def build_library(
     """
     options = options or RenderOptions()
     settings = settings or RunSettings()
+    ensure_folder(settings.out_dir)
     result = BuildResult()
     slugs: dict[str, Path] = {}
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from innerchild_audio.atomic import ensure_folder
 from innerchild_audio.audio_io import MP3_SAMPLE_RATE
 from innerchild_audio.export import ExportMeta, export_session
 from innerchild_audio.export.mp3 import overshoot_allowance_db
@@ -161,8 +162,10 @@ def render_script(path: Path | str, options: RenderOptions | None = None,
     Raises ScriptError or UsageError for invalid input, SpeechError or RenderError
     when synthesis or the audio work fails; nothing half-written is left behind.
     """
+    settings = settings or RunSettings()
     prepared = prepare(Path(path), options or RenderOptions())
-    return render_prepared(prepared, settings or RunSettings())
+    ensure_folder(settings.out_dir)  # before any speech is made
+    return render_prepared(prepared, settings)
 
 
 __all__ = ["RenderResult", "SessionAudio", "render_prepared", "render_script", "session_audio",

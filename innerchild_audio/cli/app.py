@@ -6,11 +6,13 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Final, TypeVar
 
 import click
 
 from innerchild_audio import __version__
+from innerchild_audio.entry import stopped_message
 from innerchild_audio.errors import ExitStatus, InnerChildError, UsageError
 from innerchild_audio.units import parse_duration_ms
 
@@ -69,9 +71,15 @@ def translate_errors(func: F) -> F:
             message = error.cli_message()
             click.echo(f"error: {message}" if "\n" not in message else message, err=True)
             sys.exit(int(error.exit_status))
-        except KeyboardInterrupt:
-            click.echo("interrupted; nothing half-written was left behind", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as error:
+            message, status = stopped_message(error)
+            click.echo(message, err=True)
+            sys.exit(status)
+        except OSError as error:  # the disk, a folder, a path the user gave: not a bug
+            where = f"{error.filename}: " if error.filename else ""
+            click.echo(f"error: {where}{error.strerror or error}; check that the disk has room "
+                       "and the folder is writable", err=True)
+            sys.exit(int(ExitStatus.FAILURE))
 
     return wrapper  # type: ignore[return-value]
 
@@ -95,6 +103,15 @@ def parse_length(value: str | None) -> int | None:
         return parse_duration_ms(value)
     except ValueError as error:
         raise UsageError(f"--length: {error}") from None
+
+
+def output_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """`-o DIR` as a Path; an empty name or "-" is refused (not silently the current folder)."""
+    if value is None:
+        return None
+    if value.strip() in ("", "-"):
+        raise click.BadParameter(f"{value!r} is not a folder; name the folder to write into")
+    return Path(value)
 
 
 var_option = click.option(

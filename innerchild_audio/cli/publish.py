@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from innerchild_audio.cli.app import main, translate_errors
+from innerchild_audio.cli.app import main, output_folder, translate_errors
 from innerchild_audio.errors import UsageError
 from innerchild_audio.publish import publish_site
 from innerchild_audio.serve import (
@@ -29,8 +29,9 @@ DEFAULT_PODCAST = Path("meditations/podcast.yaml")
 @click.option("--base-url", metavar="URL",
               help="Where the site will be hosted, e.g. https://example.com/podcast "
                    "(default: base_url in podcast.yaml).")
-@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=DEFAULT_SITE, show_default=True, help="Folder to write the site to.")
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              callback=output_folder, default=str(DEFAULT_SITE), show_default=True,
+              help="Folder to write the site to.")
 @click.option("--rendered", "rendered_dir", default=DEFAULT_RENDERED, show_default=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Folder holding the rendered sessions (*.manifest.json).")

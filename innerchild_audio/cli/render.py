@@ -13,6 +13,7 @@ from innerchild_audio.build import Failed, Outcome, build_library
 from innerchild_audio.cli.app import (
     length_option,
     main,
+    output_folder,
     parse_length,
     parse_vars,
     translate_errors,
@@ -31,9 +32,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _render_options(func: F) -> F:
     """The options `render` and `build` share."""
     decorators = [
-        click.option("-o", "--output", "--out-dir", "out_dir",
-                     type=click.Path(file_okay=False, path_type=Path),
-                     default=DEFAULT_OUT_DIR, show_default=True, help="Where sessions land."),
+        click.option("-o", "--output", "--out-dir", "out_dir", type=click.Path(file_okay=False),
+                     callback=output_folder, default=str(DEFAULT_OUT_DIR), show_default=True,
+                     help="Where sessions land."),
         click.option("--engine", type=click.Choice(ENGINES),
                      help="Voice engine for every sentence (default: each voice's own, auto)."),
         length_option,

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from innerchild_audio import __version__
-from innerchild_audio.atomic import Staging
+from innerchild_audio.atomic import Staging, sweep_stale
 from innerchild_audio.errors import RenderError, UsageError
 from innerchild_audio.export import chapters, manifest, mp3, tags, transcripts
 from innerchild_audio.export.manifest import AudioInfo, SessionFiles
@@ -124,6 +124,7 @@ def export_session(
     files = SessionFiles.for_slug(script.slug, cover_suffix)
     manifest_path = out_dir / manifest.manifest_name(script.slug)
     previous = manifest.read_manifest(manifest_path)
+    sweep_stale(out_dir)
 
     with Staging() as staging:
         mp3_tmp = staging.temp_for(out_dir / files.audio)
@@ -156,7 +157,7 @@ def export_session(
             ),
             engine=meta.engine, voice=meta.voice, inputs_hash=meta.inputs_hash,
             inputs=meta.inputs, options=meta.options, rendered_at=rendered_at,
-            generator=GENERATOR,
+            generator=GENERATOR, file_sha256=staging.digests(),
         )
         staging.write_text(manifest_path, manifest.manifest_text(document))
         staging.commit()

@@ -122,7 +122,7 @@ def encode_blocks(blocks: Iterable[np.ndarray], sample_rate: int, channels: int,
         "-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
         "-ar", str(MP3_SAMPLE_RATE), "-ac", str(channels),
         "-id3v2_version", "0", "-write_id3v1", "0", "-write_xing", "1",
-        "-f", "mp3", "-y", str(out_path),
+        "-f", "mp3", "-y", str(out_path.absolute()),  # never read as an option ("-o -")
     ]
     log.debug("encoding: %s", " ".join(command))
     iterator = iter(blocks)
