@@ -14,6 +14,7 @@ import feedparser
 import podcastparser
 import pytest
 from publish_helpers import (
+    CARE,
     EPISODE_SLUGS,
     TRICKY_NOTES,
     TRICKY_TITLE,
@@ -204,15 +205,18 @@ def test_known_podcast_guid_vector():
 def test_special_characters_come_out_escaped_and_intact(published):
     result, _ = published
     raw = result.feed_path.read_text(encoding="utf-8")
-    assert "Tea &amp; &lt;Biscuits&gt;" in raw and "🌱" in raw  # escaped once, emoji as is
+    # Plain text: `&`, `<` and `>` as hexadecimal references (RSS Profile), emoji as is.
+    assert "<title>Tea &#x26; &#x3C;Biscuits&#x3E; \"quoted\" 'single' 🌱 café</title>" in raw
     entries = {e["title"]: e for e in podcastparser.parse(
         result.feed_url, io.BytesIO(raw.encode()))["episodes"]}
-    tricky = entries[TRICKY_TITLE]
-    expected_notes = f"{TRICKY_NOTES}\n\nContent warning: {TRICKY_WARNING}"
+    tricky = entries[TRICKY_TITLE]  # the same text back, character for character
+    expected_notes = f"{TRICKY_NOTES}\n\nContent warning: {TRICKY_WARNING}\n\n{CARE}"
     assert html_text(tricky["description_html"]) == expected_notes
     parsed = feedparser.parse(raw.encode())
     [entry] = [e for e in parsed.entries if e.title == TRICKY_TITLE]
+    assert entry.title_detail.type == "text/plain"
     assert html_text(entry.summary) == expected_notes
+    assert html_text(entry.content[0].value) == expected_notes  # content:encoded
     root = ET.fromstring(raw.encode())
     [item] = [i for i in root.iter("item") if i.findtext("title") == TRICKY_TITLE]
     assert html_text(item.findtext("description")) == expected_notes
