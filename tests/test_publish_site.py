@@ -131,12 +131,13 @@ def test_chapter_links_seek_with_a_media_fragment_fallback(library, tmp_path: Pa
     links = [a for a in page.find("a") if "data-start" in a["attrs"]]
     meeting = [a for a in links if "meeting-your-child-self" in a["attrs"]["href"]]
     assert [(a["attrs"]["href"], a["attrs"]["data-start"], a["text"]) for a in meeting] == [
-        ("episodes/meeting-your-child-self.mp3#t=0", "0", "0:00Arriving"),
-        ("episodes/meeting-your-child-self.mp3#t=0.5", "0.5", "0:00Meeting your child self"),
-        ("episodes/meeting-your-child-self.mp3#t=1.25", "1.25", "0:01Returning"),
+        # number (as on the strip), time, title
+        ("episodes/meeting-your-child-self.mp3#t=0", "0", "1" "0:00" "Arriving"),
+        ("episodes/meeting-your-child-self.mp3#t=0.5", "0.5", "2" "0:00" "Meeting your child self"),
+        ("episodes/meeting-your-child-self.mp3#t=1.25", "1.25", "3" "0:01" "Returning"),
     ]
     assert [a["text"] for a in links if "a-safe-place" in a["attrs"]["href"]] == [
-        "0:00Start & <begin>"]
+        "10:00Start & <begin>"]
 
 
 def test_base_url_missing_everywhere_is_a_usage_error(library, tmp_path: Path):
@@ -241,7 +242,7 @@ def test_publish_command_exit_codes(library, tmp_path: Path):
                        encoding="utf-8")
     bad_yaml = CliRunner().invoke(main, [*args, "--podcast", str(podcast), "--base-url", BASE])
     assert bad_yaml.exit_code == 2
-    assert f"{podcast}:9:7: link must be an ASCII http(s) URL" in bad_yaml.output
+    assert f"{podcast}:18:7: link must be an ASCII http(s) URL" in bad_yaml.output
     missing = CliRunner().invoke(main, [*args, "--podcast", str(tmp_path / "none.yaml")])
     assert missing.exit_code == 2 and "none.yaml does not exist" in missing.output
     podcast.write_text(podcast.read_text(encoding="utf-8").replace("link: example.com\n", ""),
