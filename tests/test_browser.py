@@ -48,24 +48,33 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def page(url: str):
+def browser():
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
-                                          device_scale_factor=2)
-            # Only the local server: the page's off-site images (people's photos) stay unfetched.
-            context.route("**/*", lambda route: route.continue_()
-                          if route.request.url.startswith("http://127.0.0.1:")
-                          else route.abort())
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(url, wait_until="load")
-            page.errors = errors  # type: ignore[attr-defined]
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+def _context(browser, **options):
+    context = browser.new_context(viewport=PHONE, **options)
+    # Only the local server: the page's off-site images (people's photos) stay unfetched.
+    context.route("**/*", lambda route: route.continue_()
+                  if route.request.url.startswith("http://127.0.0.1:") else route.abort())
+    return context
+
+
+@pytest.fixture(scope="module")
+def page(browser, url: str):
+    context = _context(browser, is_mobile=True, has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url, wait_until="load")
+    page.errors = errors  # type: ignore[attr-defined]
+    yield page
+    context.close()
 
 
 def test_every_episode_is_on_the_page(page):
@@ -105,6 +114,29 @@ def test_page_fits_a_phone_screen(page):
     assert font_px >= 16
     if os.environ.get("INNERCHILD_SCREENSHOT"):
         page.screenshot(path=os.environ["INNERCHILD_SCREENSHOT"], full_page=True)
+
+
+def test_without_javascript_the_shape_and_chapters_still_read(browser, url: str):
+    context = _context(browser, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(url, wait_until="load")
+        strip = page.locator("#meeting-your-child-self .strip")
+        box = strip.bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 20
+        segments = strip.locator(".chapter")
+        assert segments.all_text_contents() == ["1", "2", "3"]
+        widths = [segments.nth(i).bounding_box()["width"] for i in range(3)]
+        assert widths[0] == pytest.approx(widths[1] * 0.5 / 0.75, rel=0.05)  # 0.5 s, 0.75 s
+        links = page.locator("#meeting-your-child-self .chapters a")
+        assert links.evaluate_all("els => els.map(a => a.getAttribute('href'))") == [
+            "episodes/meeting-your-child-self.mp3#t=0",
+            "episodes/meeting-your-child-self.mp3#t=0.5",
+            "episodes/meeting-your-child-self.mp3#t=1.25",
+        ]
+        assert links.nth(1).is_visible()
+    finally:
+        context.close()
 
 
 def _seek_position(page, slug: str) -> float:

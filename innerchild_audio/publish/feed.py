@@ -91,8 +91,10 @@ def build_feed(
     if channel.funding:
         ch.add("podcast:funding", channel.funding.text, url=channel.funding.url)
     for person in channel.people:
-        ch.add("podcast:person", person.name, **_person_attrs(person.role, person.href,
-                                                              person.img))
+        node = ch.add("podcast:person", person.name, role=person.role)
+        for key, value in (("href", person.href), ("img", person.img)):
+            if value:
+                node.attrs[key] = value
 
     for item in episodes:
         ep = item.episode
@@ -127,11 +129,3 @@ def build_feed(
                      type=CHAPTERS_TYPE)
     return document(rss)
 
-
-def _person_attrs(role: str, href: str | None, img: str | None) -> dict[str, str]:
-    attrs = {"role": role}
-    if href:
-        attrs["href"] = href
-    if img:
-        attrs["img"] = img
-    return attrs
