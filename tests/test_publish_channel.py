@@ -104,6 +104,14 @@ def test_people_license_funding_type_and_care_note(tmp_path: Path):
     assert not with_url.serial and with_url.people == () and with_url.funding is None
 
 
+def test_renders_keys_are_read_too(tmp_path: Path):
+    channel = load_channel(_write(tmp_path, VALID + (
+        "offline_voice: piper:joe\npronounce: {Samaritans: Sa-MAR-i-tans}\n")))
+    assert channel.offline_voice == "piper:joe"
+    assert channel.pronounce == {"Samaritans": "Sa-MAR-i-tans"}
+    assert load_channel(_write(tmp_path, VALID)).pronounce == {}
+
+
 def test_a_missing_recommended_key_is_named_once(tmp_path: Path):
     path = _write(tmp_path, VALID)
     warnings = channel_warnings(load_channel(path))
@@ -133,6 +141,12 @@ def test_a_missing_recommended_key_is_named_once(tmp_path: Path):
     (VALID + "funding: {url: 'https://example.org', text: " + "x" * 129 + "}\n",
      (5, 45, "funding.text has 129 characters; at most 128")),
     (VALID + "care_note: 12\n", (5, 12, "care_note must be text, got int (put it in quotes)")),
+    (VALID + "offline_voice: joe\n",
+     (5, 16, "offline_voice must be engine:voice, e.g. piper:joe, got 'joe'")),
+    (VALID + "pronounce: {Samaritans: 3}\n",
+     (5, 25, "pronounce: 'Samaritans' needs text to speak")),
+    (VALID + "pronounce: [a]\n", (5, 12, "pronounce must be a mapping of a word to how it is "
+                                         "spoken, e.g. {Samaritans: Sama-ritans}")),
 ])
 def test_new_keys_problems_name_line_column_and_fix(tmp_path: Path, text: str, expected):
     assert expected in _problems(tmp_path, text)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -33,7 +34,7 @@ from innerchild_audio.publish.urls import normalize_base_url
 KEYS: Final = (
     "title", "description", "author", "language", "category", "subcategory", "explicit",
     "cover", "owner_email", "base_url", "link", "people", "license", "funding", "type",
-    "care_note",
+    "care_note", "offline_voice", "pronounce",
 )
 # Missing, these make publish warn (once a run): validators and directories ask for them.
 RECOMMENDED_KEYS: Final = {
@@ -92,6 +93,10 @@ class Channel:
     funding: Funding | None = None
     show_type: str = "episodic"  # itunes:type
     care_note: str | None = None  # a short line for every episode's show notes
+    # For render (format 1.1): the voice `auto` falls back to, e.g. piper:joe, and respellings
+    # of words for speech only. Publish reads them only to check them.
+    offline_voice: str | None = None
+    pronounce: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def serial(self) -> bool:
@@ -345,6 +350,25 @@ def _show_type(found: dict[str, tuple[Any, yaml.Node]], problems: _Problems) -> 
     return str(value)
 
 
+def _pronounce(found: dict[str, tuple[Any, yaml.Node]], problems: _Problems) -> dict[str, str]:
+    if "pronounce" not in found:
+        return {}
+    value, node = found["pronounce"]
+    if not isinstance(value, dict) or not isinstance(node, yaml.MappingNode):
+        problems.add(node.start_mark, "pronounce must be a mapping of a word to how it is "
+                                      "spoken, e.g. {Samaritans: Sama-ritans}")
+        return {}
+    out = {}
+    for key_node, value_node in node.value:
+        written = key_node.value
+        spoken = value.get(written)
+        if not isinstance(spoken, str) or not spoken.strip():
+            problems.add(value_node.start_mark, f"pronounce: {written!r} needs text to speak")
+            continue
+        out[str(written)] = spoken.strip()
+    return out
+
+
 def load_channel(path: Path) -> Channel:
     """Read and check podcast.yaml; every problem found is raised at once as ScriptError."""
     try:
@@ -411,6 +435,11 @@ def load_channel(path: Path) -> Channel:
     funding = _funding(found, problems)
     show_type = _show_type(found, problems)
     care_note = _text(found, "care_note", problems)
+    offline_voice = _text(found, "offline_voice", problems)
+    if offline_voice is not None and not re.match(r"^[a-z]+:\S+$", offline_voice):
+        problems.add(found["offline_voice"][1].start_mark,
+                     f"offline_voice must be engine:voice, e.g. piper:joe, got {offline_voice!r}")
+    pronounce = _pronounce(found, problems)
 
     # Required keys that are missing or invalid have been recorded as problems.
     if problems.items or not (title and description and author and category):
@@ -421,4 +450,5 @@ def load_channel(path: Path) -> Channel:
         cover=cover, owner_email=owner_email, base_url=base_url, link=link,
         people=people, license=license_, funding=funding, show_type=show_type,
         care_note=" ".join(care_note.split()) if care_note else None,
+        offline_voice=offline_voice, pronounce=pronounce,
     )
