@@ -135,6 +135,7 @@ def test_without_javascript_the_shape_and_chapters_still_read(browser, url: str)
             "episodes/meeting-your-child-self.mp3#t=1.25",
         ]
         assert links.nth(1).is_visible()
+        assert not strip.locator(".playhead").is_visible()  # nothing follows a silent player
     finally:
         context.close()
 
@@ -152,6 +153,7 @@ def test_clicking_a_chapter_on_the_strip_seeks_there(page):
     assert 0.5 <= _seek_position(page, "meeting-your-child-self") < 1.2
     page.eval_on_selector("#meeting-your-child-self audio", "a => a.pause()")
     # The playhead follows the player.
+    assert page.locator("#meeting-your-child-self .playhead").is_visible()
     page.wait_for_function("() => document.querySelector('#meeting-your-child-self .playhead')"
                            ".style.left !== ''", timeout=5_000)
 

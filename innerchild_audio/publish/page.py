@@ -63,7 +63,8 @@ h2 { font-size: 1.2rem; line-height: 1.3; margin: 0 0 .25rem; overflow-wrap: any
 audio { display: block; width: 100%; margin: .8rem 0; }
 .shape { margin: .2rem 0 .6rem; }
 .strip { position: relative; height: 2.6rem; border-radius: 8px; overflow: hidden;
-  background: var(--seg-a); cursor: pointer; }
+  background: var(--seg-a); }
+.js .strip { cursor: pointer; }
 .strip .chapter { position: absolute; top: 0; bottom: .7rem; display: flex;
   align-items: center; padding-left: .35rem; font-size: .8rem; font-weight: 600;
   color: var(--fg); border-left: 2px solid var(--card); overflow: hidden; white-space: nowrap;
@@ -72,7 +73,8 @@ audio { display: block; width: 100%; margin: .8rem 0; }
 .strip .chapter:first-child { border-left: 0; }
 .strip .voice { position: absolute; bottom: 0; height: .7rem; background: var(--accent); }
 .strip .playhead { position: absolute; top: 0; bottom: 0; width: 2px; background: var(--fg);
-  left: 0; }
+  left: 0; display: none; }
+.js .strip .playhead { display: block; }
 .shape figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
 .key { display: inline-block; width: .8rem; height: .5rem; border-radius: 2px;
   background: var(--accent); vertical-align: middle; margin-right: .25rem; }
@@ -101,6 +103,7 @@ footer { color: var(--muted); font-size: .85rem; text-align: center; margin-top:
 """
 
 _SCRIPT: Final = """
+document.documentElement.classList.add("js");  /* the strip seeks and shows a playhead */
 document.addEventListener("click", function (event) {
   var mark = event.target.closest("[data-start]");
   var audio = mark && mark.closest("article").querySelector("audio");
