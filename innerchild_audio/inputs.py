@@ -7,6 +7,7 @@ the manifest on disk to skip sessions that would come out the same.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,12 +30,16 @@ from innerchild_audio.model import (
     Voice,
 )
 from innerchild_audio.options import RenderOptions
+from innerchild_audio.publish.artwork import podcast_cover
 from innerchild_audio.publish.channel import podcast_defaults
 from innerchild_audio.script import load_script
 
 if TYPE_CHECKING:
     from pydub import AudioSegment
 
+    from innerchild_audio.export.tags import Cover
+
+FALLBACK_COVER_KEY: Final = "(cover from the podcast)"
 AUDIO_SUFFIXES: Final = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
 
 
@@ -45,7 +50,7 @@ class Prepared:
     script: Script  # with the background override applied
     options: RenderOptions
     album: str
-    fallback_cover: Path | None
+    fallback_cover: Cover | None  # embedded when the script names no cover
     inputs: dict[str, str]  # path relative to the library -> sha256
     inputs_hash: str
     recorded_options: dict[str, Any]
@@ -153,9 +158,10 @@ def prepare(path: Path, options: RenderOptions) -> Prepared:
     files = [*script.files, *script.assets, *_model_files(script)]
     if background not in (None, "none", *GENERATED_SOUNDS):
         files.append(Path(background))  # type: ignore[arg-type]
-    if script.cover is None and podcast.cover is not None:
-        files.append(podcast.cover)
     inputs = {_relative(f, root): file_sha256(f) for f in dict.fromkeys(files)}
+    fallback = podcast_cover(podcast) if script.cover is None else None
+    if fallback is not None:  # the podcast's cover, or the one drawn for it
+        inputs[FALLBACK_COVER_KEY] = hashlib.sha256(fallback.data).hexdigest()
     recorded = {
         "engine": options.engine,  # as asked; the manifest's "engine" is the one that spoke
         "voices": [_voice_dict(v) for v in voices(script)],
@@ -168,7 +174,7 @@ def prepare(path: Path, options: RenderOptions) -> Prepared:
         "album": podcast.album,
     }
     digest = manifests.inputs_digest(inputs, recorded, f"innerchild-audio {__version__}")
-    return Prepared(script, options, podcast.album, podcast.cover, inputs, digest, recorded)
+    return Prepared(script, options, podcast.album, fallback, inputs, digest, recorded)
 
 
 def is_unchanged(prepared: Prepared, out_dir: Path) -> bool:

@@ -334,3 +334,27 @@ def test_failure_keeps_the_older_render(rendered: RenderResult, library: Path, c
         render_script(library / "session.yaml", RenderOptions(engine="piper", stereo=True),
                       RunSettings(out_dir=out, cache_dir=cache))
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_session_without_a_cover_carries_the_podcasts_drawn_cover(cache: Path,
+                                                                    tmp_path: Path) -> None:
+    from innerchild_audio.publish import generate_cover
+
+    root = tmp_path / "lib"
+    root.mkdir()
+    (root / "plain.yaml").write_text(
+        "title: Plain\nvoice: {engine: piper, rate: 1.0}\nsteps:\n  - say: Hello.\n",
+        encoding="utf-8")
+    (root / "podcast.yaml").write_text("title: Drawn Podcast\nauthor: Someone\n",
+                                       encoding="utf-8")
+    settings = RunSettings(out_dir=tmp_path / "out", cache_dir=cache)
+    result = render_script(root / "plain.yaml", RenderOptions(warnings=False), settings)
+    [picture] = ID3(result.mp3_path).getall("APIC")
+    assert picture.mime == "image/jpeg"
+    assert picture.data == generate_cover("Drawn Podcast", "Someone")  # the site's cover.jpg
+    assert not (tmp_path / "out" / "plain.cover.jpg").exists()
+    # the podcast's own cover, once it has one, replaces the drawn one (a new inputs hash)
+    Image.new("RGB", (1400, 1400), (20, 60, 90)).save(root / "art.png")
+    (root / "podcast.yaml").write_text("title: Drawn Podcast\ncover: art.png\n", encoding="utf-8")
+    again = render_script(root / "plain.yaml", RenderOptions(warnings=False), settings)
+    assert ID3(again.mp3_path).getall("APIC")[0].data == (root / "art.png").read_bytes()

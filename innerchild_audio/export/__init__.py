@@ -47,7 +47,7 @@ class ExportMeta:
     inputs_hash: str
     inputs: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
-    fallback_cover: Path | None = None  # embedded when the script names no cover
+    fallback_cover: tags.Cover | None = None  # embedded when the script names no cover
 
 
 class AudioStream(Protocol):
@@ -119,8 +119,8 @@ def export_session(
     sample_rate, frames, channels = audio.sample_rate, audio.frames, audio.channels
     cover_path = script.cover
     cover, cover_suffix = load_cover(cover_path) if cover_path else (None, None)
-    if cover is None and meta.fallback_cover is not None:
-        cover, _ = load_cover(meta.fallback_cover)
+    if cover is None:
+        cover = meta.fallback_cover
     files = SessionFiles.for_slug(script.slug, cover_suffix)
     manifest_path = out_dir / manifest.manifest_name(script.slug)
     previous = manifest.read_manifest(manifest_path)
