@@ -240,7 +240,7 @@ def _read_capped(response: requests.Response) -> bytes:
     for part in response.iter_content(64 * 1024):
         size += len(part)
         if size > MAX_BODY_BYTES:
-            raise Permanent(f"Google's answer is over {MAX_BODY_BYTES // 2**20} MB")
+            raise Permanent(f"Google's answer is over {MAX_BODY_BYTES:,} bytes")
         parts.append(part)
     return b"".join(parts)
 
