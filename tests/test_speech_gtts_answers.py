@@ -61,8 +61,10 @@ def rpc_body(payload: object) -> str:
 
 def google_layout_body(mp3: bytes) -> str:
     """The body as Google lays it out: arrays spread over lines, more frames after the audio."""
-    inner = json.dumps([base64.b64encode(mp3).decode("ascii")]) + "\n"
-    first = "[" + json.dumps(["wrb.fr", "jQ1olc", inner, None, None, None, "generic"]) + "\n]"
+    compact = {"separators": (",", ":")}
+    inner = json.dumps([base64.b64encode(mp3).decode("ascii")], **compact) + "\n"
+    entry = json.dumps(["wrb.fr", "jQ1olc", inner, None, None, None, "generic"], **compact)
+    first = f"[{entry}\n]"
     second = '[["di",37]\n,["af.httprm",36,"-668177807451224424",66]\n]'
     third = '[["e",4,null,null,5662]\n]'
     return "".join(f"{len(f)}\n{f}\n" for f in (first, second, third)).join([")]}'\n\n", "\n"])
