@@ -46,10 +46,12 @@ from innerchild_audio.speech.retry import (
 log = logging.getLogger(__name__)
 
 GTTS_VERSION: Final = version("gTTS")
-PROCESSING_VERSION: Final = 1  # bump when decoding, trimming or splitting changes the audio
+# bump when decoding, trimming or splitting changes the audio; 2: answers are checked
+# before caching, so clips kept before (possibly cut or silent) are not reused
+PROCESSING_VERSION: Final = 2
 MAX_WORKERS: Final = 4  # requests in flight at once: few, to stay under Google's rate limit
 TIMEOUT_S: Final = (5.0, 20.0)  # connect, read
-MAX_BODY_BYTES: Final = 4 * 1024 * 1024  # a 100-character chunk is some 60 kB
+MAX_BODY_BYTES: Final = 4 * 1024 * 1024  # a 100-character chunk is some 40 kB
 SUGGESTION: Final = "To work without Google, use the offline engine (engine 'piper')."
 
 _SPEAKABLE: Final = re.compile(r"[^\W_]")
