@@ -259,6 +259,14 @@ def test_texts_with_nothing_to_say_make_no_request(mock, tmp_path):
     assert result.clips[requests_[0]].duration_ms == 0
 
 
+def test_a_chunk_of_only_punctuation_is_not_sent(mock, tmp_path):
+    fake = FakeGoogle(pauses=False).install(mock)
+    text = "a" * 99 + " " + "!" * 120  # packing cuts the exclamation marks into chunks of their own
+    (request,), result = run([text], tmp_path, GttsEngine(retry=no_sleep_policy()))
+    assert fake.texts == ["a" * 99]
+    assert abs(result.clips[request].duration_ms - (speech_ms("a" * 99) + PAD_MS)) <= 30
+
+
 def test_request_text_reads_back_what_gtts_sent(mock, tmp_path):
     FakeGoogle().install(mock)
     run(["Ünïcode “quotes” — fine."], tmp_path, GttsEngine(retry=no_sleep_policy()))

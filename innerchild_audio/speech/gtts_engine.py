@@ -157,6 +157,8 @@ class GttsEngine(BatchEngineBase):
     ) -> bytes:
         """MP3 bytes for one chunk, checked whole and audible: one request, retried when
         the failure is transient (rate limit, server or network trouble, damaged audio)."""
+        if not _SPEAKABLE.search(chunk):  # a long run of punctuation cut off a sentence
+            return b""
         tts = gTTS(
             chunk, lang=lang, tld=voice.tld, lang_check=False,
             pre_processor_funcs=[], tokenizer_func=_keep_whole,
