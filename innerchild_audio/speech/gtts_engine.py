@@ -186,14 +186,15 @@ class GttsEngine(BatchEngineBase):
         """The audio of one prepared request; raises Transient or Permanent."""
         with self._count_lock:
             self.requests_made += 1
-        settings = session.merge_environment_settings(prepared.url, {}, True, True, None)
+        url = prepared.url or ""
+        settings = session.merge_environment_settings(url, {}, True, True, None)
         try:
             with session.send(
                 prepared, timeout=self.timeout_s, allow_redirects=False, **settings
             ) as response:
                 body = _read_capped(response)
         except requests.exceptions.SSLError as error:
-            host = urllib.parse.urlsplit(prepared.url or "").hostname
+            host = urllib.parse.urlsplit(url).hostname
             raise Permanent(
                 f"the certificate of {host} could not be verified, so something on the "
                 "network may be intercepting the connection (a network with its own "
