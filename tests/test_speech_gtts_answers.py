@@ -222,3 +222,11 @@ def test_the_frame_walk_finds_every_cut_inside_a_frame():
         walk(b"<html>" * 20)
     with pytest.raises(NotMp3, match="no MP3 frame"):
         walk(b"")
+
+
+def test_a_connection_broken_mid_answer_is_asked_again(mock, tmp_path):
+    broken = requests.exceptions.ChunkedEncodingError("connection broken: IncompleteRead")
+    mock.add(responses.POST, TTS_URL, body=broken)
+    mock.add(responses.POST, TTS_URL, body=batchexecute_body(GOOD))
+    assert run(tmp_path).duration_ms > speech_ms(TEXT)
+    assert len(mock.calls) == 2

@@ -202,8 +202,15 @@ class GttsEngine(BatchEngineBase):
             ) from error
         except requests.Timeout as error:
             raise Transient(f"request timed out ({error.__class__.__name__})") from error
+        except (requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError) as error:
+            raise Transient(f"the connection broke while reading the answer ({error})") from error
         except requests.RequestException as error:
-            raise Transient(f"could not connect to Google ({error})") from error
+            log.debug("request to %s failed: %r", url, error)
+            host = urllib.parse.urlsplit(url).hostname
+            raise Transient(
+                f"could not connect to Google ({error.__class__.__name__} for {host})"
+            ) from error
         status = response.status_code
         if status == 429 or status >= 500:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -229,17 +236,18 @@ _REFUSALS: Final = {
 
 
 def _session(pool_size: int) -> requests.Session:
-    """Our HTTP session for gTTS's requests: certificates verified, no retries of its own."""
+    """Our HTTP session for gTTS's requests: certificates verified, no retries of its own.
+
+    The workers of one batch share it (and its connection pool, one slot each).
+    """
     session = requests.Session()
     session.verify = True
-    adapter = requests.adapters.HTTPAdapter(pool_maxsize=pool_size, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
+    session.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=pool_size, max_retries=0))
     return session
 
 
 def _read_capped(response: requests.Response) -> bytes:
-    """The body, refusing one larger than any speech answer (Transient on a cut connection)."""
+    """The body, refusing one larger than any speech answer."""
     parts: list[bytes] = []
     size = 0
     for part in response.iter_content(64 * 1024):
