@@ -271,12 +271,15 @@ def test_a_corrupt_entry_is_a_miss_and_is_replaced(tmp_path, name, caplog):
     assert cache.get("gtts", key) is not None
 
 
-def test_an_entry_that_cannot_be_read_is_a_miss_left_in_place(tmp_path):
+def test_an_entry_that_cannot_be_read_is_a_miss_left_in_place(tmp_path, caplog):
     cache, key, path = _entry(tmp_path)
     path.unlink()
     path.mkdir()  # a folder where the entry should be: reading fails, removing would too
-    assert cache.get("gtts", key) is None and path.is_dir()
+    with caplog.at_level(logging.WARNING):
+        assert cache.get("gtts", key) is None and path.is_dir()
+        assert cache.get("gtts", key) is None
     assert cache.has("gtts", key) is False
+    assert len(caplog.records) == 1 and "cannot read cache entry" in caplog.messages[0]
 
 
 def test_a_cache_under_a_file_reads_as_empty(tmp_path):

@@ -63,6 +63,7 @@ class ClipCache:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.writable = True  # False once a write failed: later clips are not saved
+        self._read_warned = False
 
     def _path(self, engine: str, key: str) -> Path:
         return self.root / _CLIPS / engine / key[:2] / f"{key}{_ENTRY_SUFFIX}"
@@ -77,7 +78,10 @@ class ClipCache:
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as error:  # no permission, an I/O error: leave it, just do not use it
-            log.warning("cannot read cache entry %s (%s); making the clip anew", path, error)
+            if not self._read_warned:
+                self._read_warned = True
+                log.warning("cannot read cache entry %s (%s); making such clips anew",
+                            path, error.strerror or error)
             return None
         except (ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
             self._drop(path, str(error))
@@ -139,7 +143,10 @@ class ClipCache:
             if self.root in _warned:
                 return
             _warned.add(self.root)
-        reason = error.strerror or str(error)
+        if isinstance(error, FileNotFoundError):
+            reason = "its folder was removed meanwhile"
+        else:
+            reason = error.strerror or str(error)
         log.warning("cannot write the speech cache in %s (%s); going on without caching",
                     self.root, reason)
 
