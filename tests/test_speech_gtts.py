@@ -95,7 +95,7 @@ def test_500s_until_giving_up(mock, tmp_path):
 def test_timeout_is_retried_then_reported(mock, tmp_path):
     mock.add(responses.POST, TTS_URL, body=requests.exceptions.ReadTimeout("read timed out"))
     engine = GttsEngine(retry=no_sleep_policy(attempts=3))
-    with pytest.raises(SpeechError, match="timed out.*offline engine"):
+    with pytest.raises(SpeechError, match="timed out.*offline voice"):
         run(["Rest now."], tmp_path, engine)
     assert len(mock.calls) == 3
 
@@ -126,7 +126,7 @@ def test_timeout_then_success(mock, tmp_path):
 def test_connection_error_is_retried_then_reported(mock, tmp_path):
     mock.add(responses.POST, TTS_URL, body=requests.exceptions.ConnectionError("refused"))
     engine = GttsEngine(retry=no_sleep_policy(attempts=5))
-    with pytest.raises(SpeechError, match="could not connect.*offline engine"):
+    with pytest.raises(SpeechError, match="could not connect.*offline voice"):
         run(["Rest now."], tmp_path, engine)
     assert len(mock.calls) == 5
 
@@ -142,7 +142,7 @@ def test_200_without_audio_is_an_error_not_an_empty_clip(mock, tmp_path, body):
 
 def test_403_is_not_retried(mock, tmp_path):
     mock.add(responses.POST, TTS_URL, status=403)
-    with pytest.raises(SpeechError, match="403.*offline engine"):
+    with pytest.raises(SpeechError, match="403.*offline voice"):
         run(["Rest now."], tmp_path, GttsEngine(retry=no_sleep_policy()))
     assert len(mock.calls) == 1
 

@@ -34,7 +34,7 @@ from innerchild_audio.timeline import SpeechRequest
 
 VOICE = Voice(engine="gtts", rate=1.0)
 TEXT = "You are safe here, and you can rest now."  # nine words
-HINT = "use the offline engine (engine 'piper')"
+HINT = SpeechError.OFFLINE_HINT
 ATTEMPTS = 3
 
 
@@ -109,7 +109,7 @@ def test_damaged_audio_is_retried_then_a_speech_error_and_never_cached(mock, tmp
     with pytest.raises(SpeechError) as caught:
         run(tmp_path)
     message = str(caught.value)
-    assert f"after {ATTEMPTS} attempts" in message and HINT in message
+    assert f"after {ATTEMPTS} attempts" in message and message.endswith(HINT)
     assert len(mock.calls) == ATTEMPTS
     assert_nothing_cached(tmp_path)
 
@@ -118,8 +118,9 @@ def test_damaged_audio_is_retried_then_a_speech_error_and_never_cached(mock, tmp
 def test_an_unexpected_body_is_a_speech_error_with_the_offline_hint(mock, tmp_path, name):
     body, content_type = UNEXPECTED[name]
     mock.add(responses.POST, TTS_URL, body=body, content_type=content_type)
-    with pytest.raises(SpeechError, match=r"Google.*offline engine \(engine 'piper'\)"):
+    with pytest.raises(SpeechError, match=r"Google.*offline voice \(engine 'piper'\)") as caught:
         run(tmp_path)
+    assert caught.value.offline_hint and "--engine piper" in caught.value.cli_message()
     assert len(mock.calls) == 1
     assert_nothing_cached(tmp_path)
 

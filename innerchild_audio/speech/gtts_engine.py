@@ -52,7 +52,6 @@ PROCESSING_VERSION: Final = 2
 MAX_WORKERS: Final = 4  # requests in flight at once: few, to stay under Google's rate limit
 TIMEOUT_S: Final = (5.0, 20.0)  # connect, read
 MAX_BODY_BYTES: Final = 4 * 1024 * 1024  # a 100-character chunk is some 40 kB
-SUGGESTION: Final = "To work without Google, use the offline engine (engine 'piper')."
 
 _SPEAKABLE: Final = re.compile(r"[^\W_]")
 
@@ -174,12 +173,12 @@ class GttsEngine(BatchEngineBase):
             return self.retry.call(attempt, gate=gate)
         except GaveUp as failure:
             raise SpeechError(
-                f"gTTS failed after {failure.attempts} attempts for {chunk[:60]!r}: "
-                f"{failure}. {SUGGESTION}"
+                f"gTTS failed after {failure.attempts} attempts for {chunk[:60]!r}: {failure}.",
+                offline_hint=True,
             ) from failure
         except Permanent as error:
             raise SpeechError(
-                f"gTTS could not speak {chunk[:60]!r}: {error}. {SUGGESTION}"
+                f"gTTS could not speak {chunk[:60]!r}: {error}.", offline_hint=True
             ) from error
 
     def _send(self, session: requests.Session, prepared: requests.PreparedRequest) -> bytes:
