@@ -80,7 +80,7 @@ def test_engine_gtts_never_falls_back(tmp_path, monkeypatch, mock):
 
     mock.add(responses.POST, TTS_URL, body=http.exceptions.ConnectionError("offline"))
     monkeypatch.setattr(reachability, "google_reachable", lambda tld: False)
-    with pytest.raises(SpeechError, match="--engine piper"):
+    with pytest.raises(SpeechError, match="offline voice"):
         synthesize_all([SpeechRequest("Rest.", AUTO)], engine="gtts", cache_dir=tmp_path,
                        engines=engines())
 
