@@ -121,12 +121,19 @@ def print_planned(rows: list[SessionFigures]) -> None:
     print(f"{'session (planned)':<34} {'length':>7} {'words':>6} {'shared':>7} {'frame':>6} "
           f"{'speech':>7} {'effective':>9} {'reach':>12}")
     for r in rows:
-        frame = f"{100 * r.frame:>5.0f}%" if r.total_ms == TEN_MINUTES_MS else f"{'-':>6}"
-        print(f"{r.name:<34} {r.total_ms / 1000:>6.0f}s {r.words:>6} {100 * r.shared:>6.0f}% "
+        frame = f"{100 * r.frame:>5.1f}%" if r.total_ms == TEN_MINUTES_MS else f"{'-':>6}"
+        print(f"{r.name:<34} {r.total_ms / 1000:>6.0f}s {r.words:>6} {100 * r.shared:>6.1f}% "
               f"{frame} {100 * r.speech_share:>6.0f}% {r.effective_wpm:>9.0f} "
               f"{clock(r.min_ms):>5} to {clock(r.max_ms)}")
+    ten = [r for r in rows if r.total_ms == TEN_MINUTES_MS]
     print(f"{len(rows)} sessions; shared sentences overall: {100 * overall_shared(rows):.1f}% "
-          f"of spoken words")
+          f"of spoken words, at most {100 * max(r.shared for r in rows):.1f}% in one session")
+    if ten:
+        print(f"opening and closing: at most {100 * max(r.frame for r in ten):.1f}% of the words "
+              f"of a 10-minute session ({len(ten)} sessions)")
+    print(f"effective wpm {min(r.effective_wpm for r in rows):.0f} to "
+          f"{max(r.effective_wpm for r in rows):.0f}; speech at most "
+          f"{100 * max(r.speech_share for r in rows):.0f}% of a session")
 
 
 def print_rendered(out: Path, engine: str) -> None:

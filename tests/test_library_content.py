@@ -49,7 +49,7 @@ EXIT: Final = re.compile(r"open your eyes.*\b(feet|floor|breath|breathe|breathin
 TRIGGERS: Final = re.compile(r"\b(notice|noticing|where)\b.*\byour (own )?(body|chest|belly|"
                              r"stomach|throat|jaw|shoulders)\b|\b(notice|noticing)\b.*\b(the )?"
                              r"(stomach|throat|chest)\b|\b(hiding|crying|heavy bag|not protected|"
-                             r"grows too heavy|stirs)\b", re.IGNORECASE)
+                             r"grows too heavy|stirs|came toward them)\b", re.IGNORECASE)
 FRAME: Final = re.compile(r"parts/(opening|closing)[\w-]*\.yaml$")
 
 
@@ -142,6 +142,17 @@ def test_sessions_return_gently_to_the_room(name: str) -> None:
     assert "room" in ending
     timeline = planned(name)
     assert isinstance(timeline.events[-1], BellEvent)  # a soft bell to finish
+
+
+@sessions
+def test_every_spoken_sentence_is_at_most_25_words(name: str) -> None:
+    assert [e.request.text for e in planned(name).speech if len(e.request.text.split()) > 25] == []
+
+
+def test_closings_do_not_assume_it_is_daytime() -> None:
+    for part in (LIBRARY / "parts").glob("closing*.yaml"):
+        text = " ".join(s.text for s in load_script(part).steps if isinstance(s, Say)).lower()
+        assert not re.search(r"\b(get up|today|this afternoon|morning|the day ahead)\b", text)
 
 
 def test_the_sleep_session_fades_out_with_no_return_and_no_bell() -> None:
