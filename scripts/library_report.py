@@ -137,13 +137,14 @@ def print_planned(rows: list[SessionFigures]) -> None:
 
 
 def print_rendered(out: Path, engine: str) -> None:
-    from innerchild_audio.export.mp3 import decode_mp3
+    from innerchild_audio.audio_io import decode_mp3
+    from innerchild_audio.options import RenderOptions, RunSettings
     from innerchild_audio.render import render_script
 
     print(f"\n{'session (rendered)':<34} {'length':>8} {'speech':>7} {'words':>6} {'voiced':>7} "
           f"{'effective':>9}")
     for path in find_scripts(LIBRARY):
-        result = render_script(path, out_dir=out, engine=engine)
+        result = render_script(path, RenderOptions(engine=engine), RunSettings(out_dir=out))
         timeline = result.timeline
         seconds = len(decode_mp3(result.mp3_path)) / 44100
         speech_ms = sum(e.duration_ms for e in timeline.speech)
