@@ -13,17 +13,18 @@ from speech_helpers import TTS_URL, FakeGoogle, no_sleep_policy
 
 from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
-from innerchild_audio.speech import reachability, synthesize_all
+from innerchild_audio.speech import gtts_reachability as reachability
+from innerchild_audio.speech import synthesize_all
 from innerchild_audio.speech.gtts_engine import GttsEngine
-from innerchild_audio.speech.piper_engine import PiperEngine
-from innerchild_audio.speech.progress import Progress
-from innerchild_audio.speech.retry import (
+from innerchild_audio.speech.gtts_retry import (
     Gate,
     GaveUp,
     RetryPolicy,
     Transient,
     parse_retry_after,
 )
+from innerchild_audio.speech.piper_engine import PiperEngine
+from innerchild_audio.speech.progress import Progress
 from innerchild_audio.timeline import SpeechRequest
 
 AUTO = Voice(engine="auto", rate=1.0)

@@ -25,7 +25,7 @@ from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
 from innerchild_audio.speech import ClipCache, synthesize_all
 from innerchild_audio.speech.gtts_engine import GttsEngine
-from innerchild_audio.speech.packing import default_request_count
+from innerchild_audio.speech.gtts_packing import default_request_count
 from innerchild_audio.timeline import SpeechRequest
 
 VOICE = Voice(engine="gtts", rate=1.0)

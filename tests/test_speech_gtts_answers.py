@@ -29,7 +29,7 @@ from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
 from innerchild_audio.speech import ClipCache, gtts_engine, synthesize_all
 from innerchild_audio.speech.gtts_engine import GttsEngine
-from innerchild_audio.speech.mp3_frames import NotMp3, walk
+from innerchild_audio.speech.gtts_mp3_frames import NotMp3, walk
 from innerchild_audio.timeline import SpeechRequest
 
 VOICE = Voice(engine="gtts", rate=1.0)

@@ -24,17 +24,16 @@ from gtts.lang import _fallback_deprecated_lang, tts_langs
 
 from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
-from innerchild_audio.speech.audio import (
+from innerchild_audio.speech.base import BatchEngineBase, Clip
+from innerchild_audio.speech.gtts_answer import audio_from_body, check_speech
+from innerchild_audio.speech.gtts_audio import (
     GTTS_SAMPLE_RATE,
     decode_mp3,
     split_at_pauses,
     trim_silence,
 )
-from innerchild_audio.speech.base import BatchEngineBase, Clip
-from innerchild_audio.speech.gtts_answer import audio_from_body, check_speech
-from innerchild_audio.speech.packing import MAX_CHARS, Group, pack
-from innerchild_audio.speech.pool import run_all
-from innerchild_audio.speech.retry import (
+from innerchild_audio.speech.gtts_packing import MAX_CHARS, Group, pack
+from innerchild_audio.speech.gtts_retry import (
     Gate,
     GaveUp,
     Permanent,
@@ -42,6 +41,7 @@ from innerchild_audio.speech.retry import (
     Transient,
     parse_retry_after,
 )
+from innerchild_audio.speech.pool import run_all
 
 log = logging.getLogger(__name__)
 

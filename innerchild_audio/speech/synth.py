@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from innerchild_audio.errors import SpeechError, UsageError
 from innerchild_audio.model import ENGINES, Voice
-from innerchild_audio.speech import reachability
+from innerchild_audio.speech import gtts_reachability as reachability
 from innerchild_audio.speech.base import BatchEngine, Clip
 from innerchild_audio.speech.cache import ClipCache, cache_key
 from innerchild_audio.speech.gtts_engine import GttsEngine
