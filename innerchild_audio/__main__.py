@@ -1,3 +1,3 @@
-from innerchild_audio.cli import main
+from innerchild_audio.entry import run
 
-main()
+run()

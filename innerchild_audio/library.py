@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from innerchild_audio.errors import InnerChildError, Problem, ScriptError, UsageError
+from innerchild_audio.errors import InnerChildError, Problem, RenderError, ScriptError, UsageError
 from innerchild_audio.model import Script
 from innerchild_audio.plan import plan_script
 from innerchild_audio.script import load_script
-from innerchild_audio.script.assets import AssetProblem, sound_length_ms
 from innerchild_audio.timeline import Timeline
 
 log = logging.getLogger(__name__)
@@ -47,14 +46,14 @@ class CheckResult:
 
 def check_script(path: Path, *, vars: Mapping[str, str] | None = None,
                  asset_dirs: Iterable[Path] = ()) -> CheckResult:
-    """Load a script, open its assets and plan it with estimated speech: what `check`
-    reports. Sounds are decoded only a little and their lengths read without decoding."""
+    """Load a script, open its sounds and covers, and plan it with estimated speech:
+    what `check` reports."""
     try:
         script = load_script(path, vars=vars, asset_dirs=asset_dirs, open_assets=True)
-        timeline = plan_script(script, duration_of=sound_length_ms)
+        timeline = plan_script(script)
     except ScriptError as error:
         return CheckResult(path, None, None, error)
-    except (UsageError, AssetProblem) as error:  # the length is out of reach; a sound's unknown
+    except (UsageError, RenderError) as error:  # a length out of reach, a sound unreadable
         hint = "change 'length:' or the pauses" if isinstance(error, UsageError) else \
             "convert the sound to WAV or FLAC"
         problem = Problem(path.resolve(), 1, 1, f"{error}; {hint}")

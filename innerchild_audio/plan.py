@@ -132,9 +132,10 @@ class Layout:
 
 
 def _audio_duration_ms(path: Path) -> int:
-    from innerchild_audio.mix.decode import audio_duration_ms  # decoding lives with the mixer
+    from innerchild_audio.audio_io import sound_duration_ms
 
-    return audio_duration_ms(path)
+    # counted past the one-hour limit at most: a longer file is refused, never decoded whole
+    return sound_duration_ms(path, cap_ms=MAX_PAUSE_MS)
 
 
 def lay_out(script: Script, *, warnings: bool = True,
@@ -317,8 +318,8 @@ def _dedupe(chapters: list[ChapterMark]) -> list[ChapterMark]:
     return result
 
 
-def plan_script(script: Script, *, target_ms: int | None = None, warnings: bool = True,
-                duration_of: Callable[[Path], int] = _audio_duration_ms) -> Timeline:
+def plan_script(script: Script, *, target_ms: int | None = None,
+                warnings: bool = True) -> Timeline:
     """The estimated timeline of a script, without synthesizing speech."""
-    return build_timeline(lay_out(script, warnings=warnings, duration_of=duration_of), None,
+    return build_timeline(lay_out(script, warnings=warnings), None,
                           target_ms if target_ms is not None else script.length_ms)

@@ -39,9 +39,9 @@ from innerchild_audio.model import Voice  # noqa: E402
 from innerchild_audio.sentences import split_sentences  # noqa: E402
 from innerchild_audio.speech import cpu_count, synthesize_all  # noqa: E402
 from innerchild_audio.speech.gtts_engine import GttsEngine  # noqa: E402
-from innerchild_audio.speech.packing import default_request_count, pack  # noqa: E402
+from innerchild_audio.speech.gtts_packing import default_request_count, pack  # noqa: E402
+from innerchild_audio.speech.gtts_retry import RetryPolicy  # noqa: E402
 from innerchild_audio.speech.piper_engine import PiperEngine  # noqa: E402
-from innerchild_audio.speech.retry import RetryPolicy  # noqa: E402
 from innerchild_audio.timeline import SpeechRequest  # noqa: E402
 
 

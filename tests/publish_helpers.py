@@ -98,18 +98,38 @@ def write_session(
     return path
 
 
-def write_podcast_yaml(folder: Path, text: str | None = None) -> Path:
+# The channel's care text, once in its description; each episode gets the short CARE line.
+CARE_TEXT = ("These are self-care practices, not a substitute for therapy. If you are in "
+             "crisis, contact your local emergency number or a crisis line.")
+CARE = "Self-care, not therapy. In crisis? Call your local emergency number."
+PEOPLE = (("Sam Lee & Co", "host", "https://example.org/sam", "https://example.org/sam.jpg"),
+          ("Robin <Voice>", "narrator", None, None))
+LICENSE = ("CC BY-NC 4.0", "https://creativecommons.org/licenses/by-nc/4.0/")
+FUNDING = ("https://example.org/support?via=feed&x=1", "Support the show & its care")
+
+
+def write_podcast_yaml(folder: Path, text: str | None = None, *, extra: str = "") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "podcast.yaml"
+    (sam, sam_role, sam_href, sam_img), (robin, robin_role, _, _) = PEOPLE
     path.write_text(text if text is not None else (
         "title: Inner Child Sessions\n"
-        "description: Gentle guided meditations for meeting the child you once were.\n"
+        "description: |\n"
+        "  Gentle guided meditations for meeting the child you once were.\n\n"
+        f"  {CARE_TEXT}\n"
         "author: Inner Child Audio\n"
         "language: en\n"
         "category: Health & Fitness\n"
         "subcategory: Mental Health\n"
         "explicit: false\n"
         "owner_email: hello@example.com\n"
+        f"care_note: '{CARE}'\n"
+        "people:\n"
+        f"  - {{name: '{sam}', role: {sam_role}, href: '{sam_href}', img: '{sam_img}'}}\n"
+        f"  - {{name: '{robin}', role: {robin_role}}}\n"
+        f"license: {{name: {LICENSE[0]}, url: '{LICENSE[1]}'}}\n"
+        f"funding: {{url: '{FUNDING[0]}', text: '{FUNDING[1]}'}}\n"
+        + extra
     ), encoding="utf-8")
     return path
 
@@ -138,8 +158,9 @@ def build_library(root: Path, audio: Path | bytes) -> tuple[Path, Path]:
         content_warning=TRICKY_WARNING, episode=2, season=1,
         chapters=[(0.0, "Start & <begin>")],
     )
+    # Notes that still repeat the channel's care text: the repeat is left out of the feed.
     write_session(rendered, "three-minute-reset", audio, title="Three-Minute Reset",
-                  description="A short reset for a hard moment.")
+                  description=f"A short reset for a hard moment.\n\n{CARE_TEXT}")
     return rendered, write_podcast_yaml(root / "meditations")
 
 

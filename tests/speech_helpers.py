@@ -23,7 +23,7 @@ import numpy as np
 import responses
 
 from innerchild_audio.sentences import split_sentences
-from innerchild_audio.speech.retry import RetryPolicy
+from innerchild_audio.speech.gtts_retry import RetryPolicy
 
 RATE: Final = 24000
 MS_PER_CHAR: Final = 40  # how long the fake voice takes per character

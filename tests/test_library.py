@@ -19,9 +19,20 @@ from innerchild_audio.timeline import SilenceEvent, Timeline
 from innerchild_audio.units import parse_duration_ms
 
 LIBRARY: Final = Path(__file__).resolve().parent.parent / "meditations"
-OPENING: Final = "parts/opening-safety.yaml"
-CLOSING: Final = "parts/closing.yaml"
-PARTS: Final = ("parts/opening-safety.yaml", "parts/grounding.yaml", "parts/closing.yaml")
+OPENINGS: Final = ("parts/opening-safety.yaml", "parts/opening-pace.yaml",
+                    "parts/opening-invitation.yaml", "parts/opening-company.yaml",
+                    "parts/opening-evening.yaml")
+CLOSINGS: Final = ("parts/closing.yaml", "parts/closing-return.yaml", "parts/closing-carry.yaml",
+                   "parts/closing-thanks.yaml")
+PARTS: Final = (*OPENINGS, "parts/grounding.yaml", *CLOSINGS)
+# Season two (tests/test_library_content.py checks it with the rest of the library).
+SEASON_TWO: Final = (
+    "it-was-not-your-fault.yaml", "i-will-defend-you-now.yaml", "the-childhood-you-needed.yaml",
+    "when-you-fear-being-left.yaml", "softening-the-inner-critic.yaml",
+    "when-no-apology-comes.yaml", "a-bedtime-for-your-younger-self.yaml",
+    "aftercare-after-a-hard-session.yaml",
+)
+RESET: Final = 9  # short and self-contained: it speaks its own orientation and return
 SESSIONS: Final = {
     1: "meeting-your-child-self.yaml",
     2: "consoling-fear.yaml",
@@ -84,9 +95,9 @@ def all_raw_steps() -> list[tuple[str, Any]]:
 episodes = pytest.mark.parametrize("episode", sorted(SESSIONS))
 
 
-def test_library_holds_exactly_the_nine_sessions_and_the_parts() -> None:
+def test_library_holds_exactly_the_seventeen_sessions_and_the_parts() -> None:
     scripts = {p.name for p in LIBRARY.glob("*.yaml")} - {"podcast.yaml"}
-    assert scripts == set(SESSIONS.values())
+    assert scripts == set(SESSIONS.values()) | set(SEASON_TWO)
     assert {f"parts/{p.name}" for p in (LIBRARY / "parts").glob("*.yaml")} == set(PARTS)
 
 
@@ -132,19 +143,33 @@ def test_sentence_splitting_in_these_tests_sees_markup_and_paragraphs() -> None:
 def test_every_session_opens_with_safety_and_closes_in_the_room(episode: int) -> None:
     steps = raw(SESSIONS[episode])["steps"]
     keys = [next(iter(step)) for step in steps]
+    if episode == RESET:  # no parts: its own first and last words orient and return
+        says = [step["say"] for step in steps if "say" in step]
+        assert "open your eyes" in says[0] and "not a substitute for therapy" in says[0]
+        assert "room" in says[-1] and keys[-1] == "bell"
+        return
     includes = [step["include"] for step in steps if "include" in step]
-    assert OPENING in includes and CLOSING in includes
+    assert includes[0] in OPENINGS and includes[-1] in CLOSINGS
     first_say = keys.index("say") if "say" in keys else len(keys)
-    assert includes.index(OPENING) == 0 and keys.index("include") < first_say
-    assert steps[-1] == {"include": CLOSING}
+    assert keys.index("include") < first_say
+    assert steps[-1] == {"include": includes[-1]}
 
 
-def test_opening_orients_and_does_not_replace_therapy() -> None:
-    text = " ".join(s["say"] for s in raw(OPENING)["steps"] if "say" in s)
-    assert "open your eyes and stop at any time" in text
-    assert "not a substitute for therapy" in text
-    closing = " ".join(s["say"] for s in raw(CLOSING)["steps"] if "say" in s)
-    assert "open them when you are ready" in closing and "room" in closing
+def part_text(part: str) -> str:
+    return " ".join(s["say"] for s in raw(part)["steps"] if "say" in s)
+
+
+@pytest.mark.parametrize("part", OPENINGS)
+def test_openings_orient_and_do_not_replace_therapy(part: str) -> None:
+    text = part_text(part)
+    assert "open your eyes" in text and "stop" in text
+    assert re.search(r"(substitute for|replace|replacement for) therapy", text)
+
+
+@pytest.mark.parametrize("part", CLOSINGS)
+def test_closings_return_to_the_room(part: str) -> None:
+    text = part_text(part)
+    assert "open your eyes" in text and "room" in text
 
 
 @pytest.mark.parametrize("episode", HEAVY)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from innerchild_audio.speech.reachability import google_reachable
+from innerchild_audio.speech.gtts_reachability import google_reachable
 
 
 def test_outside_hosts_are_refused_at_once():

@@ -10,7 +10,15 @@ from PIL import Image
 from publish_helpers import build_library, sine_mp3
 
 from innerchild_audio.errors import ScriptError
-from innerchild_audio.publish import cover_problems, load_channel, publish_site
+from innerchild_audio.publish import (
+    Funding,
+    License,
+    Person,
+    channel_warnings,
+    cover_problems,
+    load_channel,
+    publish_site,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 VALID = """\
@@ -69,6 +77,79 @@ def test_every_key_is_read(tmp_path: Path):
     assert channel.owner_email == "me@example.com"
     assert channel.base_url == "https://example.com/pod"
     assert channel.link == "https://example.com/"
+
+
+def test_people_license_funding_type_and_care_note(tmp_path: Path):
+    channel = load_channel(_write(tmp_path, VALID + (
+        "people:\n"
+        "  - {name: Sam Lee, role: Host, href: 'https://example.org/sam',\n"
+        "     img: 'https://example.org/sam.jpg'}\n"
+        "  - name: Robin\n"
+        "license: cc-by-4.0\n"
+        "funding: {url: 'https://example.org/give', text: Support the show}\n"
+        "type: serial\n"
+        "care_note: |\n  Self-care, not therapy.\n  In crisis? Call 988 (US).\n"
+    )))
+    assert channel.people == (
+        Person("Sam Lee", "host", "https://example.org/sam", "https://example.org/sam.jpg"),
+        Person("Robin", "host"),
+    )
+    assert channel.license == License("cc-by-4.0")
+    assert channel.funding == Funding("https://example.org/give", "Support the show")
+    assert channel.serial and channel.show_type == "serial"
+    assert channel.care_note == "Self-care, not therapy. In crisis? Call 988 (US)."
+    with_url = load_channel(_write(tmp_path, VALID + (
+        "license: {name: All rights reserved, url: 'https://example.org/terms'}\n")))
+    assert with_url.license == License("All rights reserved", "https://example.org/terms")
+    assert not with_url.serial and with_url.people == () and with_url.funding is None
+
+
+def test_renders_keys_are_read_too(tmp_path: Path):
+    channel = load_channel(_write(tmp_path, VALID + (
+        "offline_voice: piper:joe\npronounce: {Samaritans: Sa-MAR-i-tans}\n")))
+    assert channel.offline_voice == "piper:joe"
+    assert channel.pronounce == {"Samaritans": "Sa-MAR-i-tans"}
+    assert load_channel(_write(tmp_path, VALID)).pronounce == {}
+
+
+def test_a_missing_recommended_key_is_named_once(tmp_path: Path):
+    path = _write(tmp_path, VALID)
+    warnings = channel_warnings(load_channel(path))
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"{path}: no owner_email: the feed's itunes:owner has no "
+                                  "itunes:email")
+    assert warnings[0].endswith("set owner_email in podcast.yaml")
+    assert channel_warnings(load_channel(_write(tmp_path, VALID + "owner_email: a@b.org\n"))) \
+        == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (VALID + "type: course\n", (5, 7, "type must be episodic or serial, got 'course'")),
+    (VALID + "type: Serial\n",
+     (5, 7, "type must be episodic or serial, got 'Serial'; did you mean 'serial'?")),
+    (VALID + "people: Sam\n",
+     (5, 9, "people must be a list such as [{name: Sam Lee, role: host}]")),
+    (VALID + "people: [{role: host}]\n", (5, 10, "people[0] needs a name")),
+    (VALID + "people: [{name: Sam, imgg: x}]\n",
+     (5, 22, "unknown key 'imgg' in people[0]; did you mean 'img'?")),
+    (VALID + "people: [{name: Sam, href: example.org}]\n",
+     (5, 28, "people[0].href must be an ASCII http(s) URL, got 'example.org'")),
+    (VALID + "license: {url: 'https://example.org'}\n",
+     (5, 10, "license needs a name, e.g. {name: cc-by-4.0}")),
+    (VALID + "funding: {url: 'https://example.org'}\n",
+     (5, 10, "funding needs url and text, e.g. {url: https://..., text: Support the show}")),
+    (VALID + "funding: {url: 'https://example.org', text: " + "x" * 129 + "}\n",
+     (5, 45, "funding.text has 129 characters; at most 128")),
+    (VALID + "care_note: 12\n", (5, 12, "care_note must be text, got int (put it in quotes)")),
+    (VALID + "offline_voice: joe\n",
+     (5, 16, "offline_voice must be engine:voice, e.g. piper:joe, got 'joe'")),
+    (VALID + "pronounce: {Samaritans: 3}\n",
+     (5, 25, "pronounce: 'Samaritans' needs text to speak")),
+    (VALID + "pronounce: [a]\n", (5, 12, "pronounce must be a mapping of a word to how it is "
+                                         "spoken, e.g. {Samaritans: Sama-ritans}")),
+])
+def test_new_keys_problems_name_line_column_and_fix(tmp_path: Path, text: str, expected):
+    assert expected in _problems(tmp_path, text)
 
 
 @pytest.mark.parametrize(("text", "expected"), [

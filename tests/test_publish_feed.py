@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
@@ -14,7 +15,12 @@ import feedparser
 import podcastparser
 import pytest
 from publish_helpers import (
+    CARE,
+    CARE_TEXT,
     EPISODE_SLUGS,
+    FUNDING,
+    LICENSE,
+    PEOPLE,
     TRICKY_NOTES,
     TRICKY_TITLE,
     TRICKY_WARNING,
@@ -22,6 +28,7 @@ from publish_helpers import (
     html_text,
     mp3_duration_s,
     sine_mp3,
+    write_podcast_yaml,
     write_session,
 )
 
@@ -30,6 +37,7 @@ from innerchild_audio.publish import podcast_guid, publish_site
 NOW = datetime(2026, 11, 27, 13, 0, tzinfo=timezone.utc)
 BASE = "https://podcast.example.org/inner-child"
 NS = {
+    "content": "http://purl.org/rss/1.0/modules/content/",
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
     "podcast": "https://podcastindex.org/namespace/1.0",
     "atom": "http://www.w3.org/2005/Atom",
@@ -204,15 +212,18 @@ def test_known_podcast_guid_vector():
 def test_special_characters_come_out_escaped_and_intact(published):
     result, _ = published
     raw = result.feed_path.read_text(encoding="utf-8")
-    assert "Tea &amp; &lt;Biscuits&gt;" in raw and "🌱" in raw  # escaped once, emoji as is
+    # Plain text: `&`, `<` and `>` as hexadecimal references (RSS Profile), emoji as is.
+    assert "<title>Tea &#x26; &#x3C;Biscuits&#x3E; \"quoted\" 'single' 🌱 café</title>" in raw
     entries = {e["title"]: e for e in podcastparser.parse(
         result.feed_url, io.BytesIO(raw.encode()))["episodes"]}
-    tricky = entries[TRICKY_TITLE]
-    expected_notes = f"{TRICKY_NOTES}\n\nContent warning: {TRICKY_WARNING}"
+    tricky = entries[TRICKY_TITLE]  # the same text back, character for character
+    expected_notes = f"{TRICKY_NOTES}\n\nContent warning: {TRICKY_WARNING}\n\n{CARE}"
     assert html_text(tricky["description_html"]) == expected_notes
     parsed = feedparser.parse(raw.encode())
     [entry] = [e for e in parsed.entries if e.title == TRICKY_TITLE]
+    assert entry.title_detail.type == "text/plain"
     assert html_text(entry.summary) == expected_notes
+    assert html_text(entry.content[0].value) == expected_notes  # content:encoded
     root = ET.fromstring(raw.encode())
     [item] = [i for i in root.iter("item") if i.findtext("title") == TRICKY_TITLE]
     assert html_text(item.findtext("description")) == expected_notes
@@ -250,3 +261,71 @@ def test_publishing_is_deterministic(tmp_path: Path, sine: Path):
     assert again.feed_path.read_bytes() == feed  # nothing changed: not one byte differs
     assert other.feed_path.read_bytes() == feed
     assert first.index_path.read_bytes() == other.index_path.read_bytes()
+
+
+def test_channel_description_is_plain_text_with_the_care_text_once(published):
+    result, _ = published
+    raw = result.feed_path.read_text(encoding="utf-8")
+    channel = ET.fromstring(raw.encode()).find("channel")
+    description = channel.findtext("description")
+    assert description == ("Gentle guided meditations for meeting the child you once were."
+                           f"\n\n{CARE_TEXT}")
+    assert "<" not in description and "&lt;" not in raw.split("<item>")[0]
+    assert feedparser.parse(raw.encode()).feed.subtitle == description
+    # Each episode has the short care line, and none repeats the channel's care text.
+    for item in channel.findall("item"):
+        notes = html_text(item.findtext("description"))
+        assert notes.endswith(f"\n\n{CARE}") and CARE_TEXT not in notes
+        assert item.findtext("content:encoded", namespaces=NS) == item.findtext("description")
+    [reset] = [i for i in channel.findall("item") if i.findtext("title") == "Three-Minute Reset"]
+    assert html_text(reset.findtext("description")) == f"A short reset for a hard moment.\n\n{CARE}"
+
+
+def test_people_license_and_funding_are_in_the_feed(published):
+    result, _ = published
+    raw = result.feed_path.read_bytes()
+    channel = ET.fromstring(raw).find("channel")
+    people = [(p.text, p.get("role"), p.get("href"), p.get("img"))
+              for p in channel.findall("podcast:person", NS)]
+    assert people == list(PEOPLE)
+    license_ = channel.find("podcast:license", NS)
+    assert (license_.text, license_.get("url")) == LICENSE
+    funding = channel.find("podcast:funding", NS)
+    assert (funding.get("url"), funding.text) == FUNDING
+    assert b"Sam Lee &#x26; Co" in raw and b"via=feed&#x26;x=1" in raw
+    parsed = feedparser.parse(raw)
+    assert not parsed.bozo
+
+
+def test_a_serial_podcast_lists_episodes_by_number_first_first(tmp_path: Path, sine: Path):
+    rendered, _ = build_library(tmp_path, sine)
+    write_session(rendered, "week-three", sine, title="Week Three", episode=3, season=1)
+    podcast = write_podcast_yaml(tmp_path / "serial", extra="type: serial\n")
+    result = publish_site(rendered, tmp_path / "site", channel_file=podcast, base_url=BASE,
+                          now=NOW)
+    channel = ET.fromstring(result.feed_path.read_bytes()).find("channel")
+    assert channel.findtext("itunes:type", namespaces=NS) == "serial"
+    numbers = [i.findtext("itunes:episode", namespaces=NS) for i in channel.findall("item")]
+    assert numbers == ["1", "2", "3", None]  # the unnumbered one last, and warned about
+    assert podcastparser.parse(result.feed_url, io.BytesIO(
+        result.feed_path.read_bytes()))["type"] == "serial"
+    assert [w for w in result.warnings if "no episode number" in w] == [
+        f"{rendered.absolute() / 'three-minute-reset.manifest.json'}: no episode number, so "
+        "this serial podcast lists it last; set episode: in its script"]
+
+
+def test_a_missing_owner_email_is_warned_about_once_naming_the_key(
+    tmp_path: Path, sine: Path, caplog: pytest.LogCaptureFixture
+):
+    rendered, podcast = build_library(tmp_path, sine)
+    podcast.write_text(podcast.read_text(encoding="utf-8").replace(
+        "owner_email: hello@example.com\n", ""), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="innerchild_audio.publish"):
+        result = publish_site(rendered, tmp_path / "site", channel_file=podcast,
+                              base_url=BASE, now=NOW)
+    named = [m for m in caplog.messages if "owner_email" in m]
+    assert len(named) == 1 and "set owner_email in podcast.yaml" in named[0]
+    assert f"{podcast}: no owner_email" in named[0]
+    assert list(result.warnings) == named
+    channel = ET.fromstring(result.feed_path.read_bytes()).find("channel")
+    assert channel.find("itunes:owner", NS) is None  # an owner without e-mail is invalid

@@ -35,7 +35,8 @@ def _publish(root: Path) -> bytes:
     write_session(rendered, "meeting-your-child-self", silent_mp3_bytes(96), cover=cover,
                   duration_s=silent_mp3_duration_s(96),
                   title="Meeting Your Child Self",
-                  description="A gentle visualization.\nFor meeting the child you once were.",
+                  description="A gentle visualization.\nFor meeting the child you once were."
+                              "\n\nNot a substitute for therapy.",
                   content_warning="Childhood memories may come up.", episode=1, season=1,
                   chapters=[(0.0, "Arriving"), (1.0, "Meeting your child self")])
     write_session(rendered, "a-safe-place", silent_mp3_bytes(77), title=TRICKY_TITLE,
@@ -54,6 +55,10 @@ def _publish(root: Path) -> bytes:
         "owner_email: hello@example.com\n"
         "base_url: https://podcast.example.org/inner-child/\n"
         "link: https://example.org/\n"
+        "care_note: Self-care, not therapy. In crisis? Call your local emergency number.\n"
+        "people: [{name: Sam & Robin, role: host, href: 'https://example.org/team'}]\n"
+        "license: cc-by-nc-4.0\n"
+        "funding: {url: 'https://example.org/give?a=1&b=2', text: Support the show}\n"
     ))
     result = publish_site(rendered, root / "site", channel_file=podcast, now=NOW)
     return result.feed_path.read_bytes()

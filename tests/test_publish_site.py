@@ -10,19 +10,26 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from publish_helpers import (
+    CARE,
+    CARE_TEXT,
     EPISODE_SLUGS,
+    FUNDING,
+    LICENSE,
+    PEOPLE,
     TRICKY_NOTES,
     TRICKY_TITLE,
     TRICKY_WARNING,
     build_library,
     html_text,
     sine_mp3,
+    write_podcast_yaml,
     write_session,
 )
 
 from innerchild_audio.cli import main
 from innerchild_audio.errors import PublishError, UsageError
 from innerchild_audio.publish import publish_site
+from innerchild_audio.publish.shape import speech_spans
 
 NOW = datetime(2026, 11, 27, 13, 0, tzinfo=timezone.utc)
 BASE = "https://podcast.example.org/inner-child"
@@ -131,12 +138,13 @@ def test_chapter_links_seek_with_a_media_fragment_fallback(library, tmp_path: Pa
     links = [a for a in page.find("a") if "data-start" in a["attrs"]]
     meeting = [a for a in links if "meeting-your-child-self" in a["attrs"]["href"]]
     assert [(a["attrs"]["href"], a["attrs"]["data-start"], a["text"]) for a in meeting] == [
-        ("episodes/meeting-your-child-self.mp3#t=0", "0", "0:00Arriving"),
-        ("episodes/meeting-your-child-self.mp3#t=0.5", "0.5", "0:00Meeting your child self"),
-        ("episodes/meeting-your-child-self.mp3#t=1.25", "1.25", "0:01Returning"),
+        # number (as on the strip), time, title
+        ("episodes/meeting-your-child-self.mp3#t=0", "0", "1" "0:00" "Arriving"),
+        ("episodes/meeting-your-child-self.mp3#t=0.5", "0.5", "2" "0:00" "Meeting your child self"),
+        ("episodes/meeting-your-child-self.mp3#t=1.25", "1.25", "3" "0:01" "Returning"),
     ]
     assert [a["text"] for a in links if "a-safe-place" in a["attrs"]["href"]] == [
-        "0:00Start & <begin>"]
+        "10:00Start & <begin>"]
 
 
 def test_base_url_missing_everywhere_is_a_usage_error(library, tmp_path: Path):
@@ -241,7 +249,7 @@ def test_publish_command_exit_codes(library, tmp_path: Path):
                        encoding="utf-8")
     bad_yaml = CliRunner().invoke(main, [*args, "--podcast", str(podcast), "--base-url", BASE])
     assert bad_yaml.exit_code == 2
-    assert f"{podcast}:9:7: link must be an ASCII http(s) URL" in bad_yaml.output
+    assert f"{podcast}:18:7: link must be an ASCII http(s) URL" in bad_yaml.output
     missing = CliRunner().invoke(main, [*args, "--podcast", str(tmp_path / "none.yaml")])
     assert missing.exit_code == 2 and "none.yaml does not exist" in missing.output
     podcast.write_text(podcast.read_text(encoding="utf-8").replace("link: example.com\n", ""),
@@ -249,3 +257,81 @@ def test_publish_command_exit_codes(library, tmp_path: Path):
     (rendered / "a-safe-place.mp3").unlink()
     broken = CliRunner().invoke(main, [*args, "--podcast", str(podcast), "--base-url", BASE])
     assert broken.exit_code == 1 and "a-safe-place.mp3, which does not exist" in broken.output
+
+
+def _style(element: dict) -> dict[str, float]:
+    return {k.strip(): float(v.strip().rstrip("%"))
+            for k, v in (part.split(":") for part in element["attrs"]["style"].split(";"))}
+
+
+def test_each_episode_shows_its_shape_under_the_player(tmp_path: Path, sine: Path):
+    rendered = tmp_path / "output"
+    write_session(rendered, "shaped", sine, title="Shaped", duration_s=2.0,
+                  chapters=[(0.0, "Arriving"), (0.5, "Middle & <core>"), (1.5, "Returning")])
+    # Three sentences: two a short pause apart (drawn as one span), one after a long pause.
+    (rendered / "shaped.vtt").write_text(
+        "WEBVTT\n\n00:00:00.100 --> 00:00:00.300\nOne.\n\n"
+        "00:00:00.400 --> 00:00:00.600\nTwo.\n\n"
+        "00:00:01.800 --> 00:00:01.900\nThree.\n", encoding="utf-8")
+    assert [(s.start_s, s.end_s) for s in speech_spans(rendered / "shaped.vtt")] == [
+        (0.1, 0.3), (0.4, 0.6), (1.8, 1.9)]
+    result = publish_site(rendered, tmp_path / "site", channel_file=write_podcast_yaml(tmp_path),
+                          base_url=BASE, now=NOW)
+    raw = result.index_path.read_text(encoding="utf-8")
+    page = Page(raw)
+    assert page.errors == []
+    [strip] = page.find("div", class_="strip")
+    assert strip["attrs"]["role"] == "img"
+    assert strip["attrs"]["aria-label"] == (
+        "Shape of the session: 3 chapters over 2 s; the voice speaks for 25% of it, "
+        "the rest is quiet and sound")
+    chapters = page.find("span", class_="chapter")
+    assert [(c["text"], c["attrs"]["data-start"], _style(c)) for c in chapters] == [
+        ("1", "0", {"left": 0, "width": 25}),
+        ("2", "0.5", {"left": 25, "width": 50}),
+        ("3", "1.5", {"left": 75, "width": 25}),
+    ]
+    assert chapters[1]["attrs"]["title"] == "2. Middle & <core> (0:00)"
+    assert [_style(v) for v in page.find("span", class_="voice")] == [
+        {"left": 5, "width": 25}, {"left": 90, "width": 5}]
+    # The list below the strip: the same numbers, each a link that seeks (or opens the MP3).
+    links = [a for a in page.find("a") if "data-start" in a["attrs"]]
+    assert [a["text"][:1] for a in links] == ["1", "2", "3"]
+    assert raw.index('class="strip"') < raw.index('class="chapters"')
+    assert raw.index("<audio") < raw.index('class="strip"')
+
+
+def test_page_shows_people_funding_licence_and_the_care_line(library, tmp_path: Path):
+    rendered, podcast = library
+    result = publish_site(rendered, tmp_path / "site", channel_file=podcast, base_url=BASE,
+                          now=NOW)
+    raw = result.index_path.read_text(encoding="utf-8")
+    page = Page(raw)
+    (sam, sam_role, sam_href, sam_img), (robin, robin_role, _, _) = PEOPLE
+    [people] = page.find("ul", class_="people")
+    assert people["text"] == f"{sam} ({sam_role}){robin} ({robin_role})"
+    assert page.find("a", href=sam_href)[0]["text"] == sam
+    assert page.find("img", src=sam_img)[0]["attrs"]["alt"] == ""
+    [funding] = page.find("a", id="funding")
+    assert (funding["attrs"]["href"], funding["text"]) == FUNDING
+    [licence] = page.find("a", href=LICENSE[1])
+    assert licence["text"] == LICENSE[0]
+    [about] = page.find("div", id="about")
+    assert CARE_TEXT in about["text"]
+    cares = page.find("p", class_="care")
+    assert len(cares) == 3 and all(c["text"].startswith(CARE) for c in cares)
+    assert len(page.find("a", href="#about")) == 3  # each care line points to the full text
+    assert raw.count(CARE_TEXT) == 2  # the show's notes and meta description; no episode
+    assert not page.find("p", class_="order")  # episodic
+
+
+def test_a_serial_page_lists_episodes_by_number_and_says_so(library, tmp_path: Path, sine: Path):
+    rendered, _ = library
+    write_session(rendered, "week-three", sine, title="Week Three", episode=3, season=1)
+    podcast = write_podcast_yaml(tmp_path / "serial", extra="type: serial\n")
+    result = publish_site(rendered, tmp_path / "site", channel_file=podcast, base_url=BASE,
+                          now=NOW)
+    page = Page(result.index_path.read_text(encoding="utf-8"))
+    assert [a["attrs"]["id"] for a in page.find("article")] == [
+        "meeting-your-child-self", "a-safe-place", "week-three", "three-minute-reset"]
+    assert page.find("p", class_="order")[0]["text"].startswith("A course: take the episodes")

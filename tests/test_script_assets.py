@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import struct
-import wave
 import zlib
 from pathlib import Path
 
-import numpy as np
 import pytest
 from audio_helpers import sine, write_audio
 from click.testing import CliRunner
@@ -17,7 +15,6 @@ from innerchild_audio.cli import main
 from innerchild_audio.errors import ScriptError
 from innerchild_audio.library import check_script
 from innerchild_audio.script import load_script
-from innerchild_audio.script.assets import sound_length_ms
 
 # Each place a script names a file, written with a placeholder for the path.
 ASSET_USES = {
@@ -187,53 +184,9 @@ def test_an_undecodable_sound_is_exit_2_with_its_location(library, write_script)
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("suffix", [".wav", ".flac", ".ogg", ".mp3"])
-def test_sound_length_is_read_without_decoding_whole(tmp_path, suffix):
-    clip = _wav(tmp_path / "clip.wav", seconds=1.5, rate=22050)
-    path = clip if suffix == ".wav" else write_audio(
-        tmp_path / f"clip{suffix}", sine(1500, 440, 22050, 0.3), 22050)
-    tolerance = 0 if suffix in (".wav", ".flac") else 60  # lossy codecs pad a frame
-    assert abs(sound_length_ms(path) - 1500) <= tolerance
-
-
-def _long_silent_wav(path: Path, seconds: int, rate: int = 8000) -> Path:
-    """A WAV of `seconds` of 8-bit silence, written sparse (no disk space used)."""
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(1)
-        out.setframerate(rate)
-        out.writeframes(np.full(rate, 128, dtype=np.uint8).tobytes())
-    with path.open("r+b") as file:  # grow the data chunk to the full length
-        frames = seconds * rate
-        file.seek(4)
-        file.write(struct.pack("<I", 36 + frames))
-        file.seek(40)
-        file.write(struct.pack("<I", frames))
-        file.truncate(44 + frames)
-    return path
-
-
-def test_check_reads_lengths_without_decoding_sounds_whole(library, write_script,
-                                                           monkeypatch):
-    def whole_decode(*args: object, **kwargs: object) -> None:
-        raise AssertionError("check decoded a sound whole")
-
-    monkeypatch.setattr("innerchild_audio.mix.decode.decode_file", whole_decode)
-    _wav(library / "chime.wav", seconds=2.0)
-    _long_silent_wav(library / "two-hours.wav", 2 * 3600)
-    ok = write_script("title: T\nsteps:\n  - say: Hi.\n  - sound: chime.wav\n"
-                      "  - bell: {sound: chime.wav}\n", "ok.yaml")
-    result = check_script(ok)
-    assert result.ok, result.error
-    too_long = write_script(ASSET_USES["sound step"].format(path="two-hours.wav"), "long.yaml")
-    result = check_script(too_long)
-    assert not result.ok
-    (problem,) = result.error.problems  # type: ignore[union-attr]
-    assert problem.line == 4 and "1h" in problem.message
-
-
 def test_render_takes_the_asset_folders_too(library, write_script):
-    from innerchild_audio.render import RenderOptions, prepare
+    from innerchild_audio.inputs import prepare
+    from innerchild_audio.options import RenderOptions
 
     outside = _wav(library.parent / "shared" / "bowl.wav")
     path = write_script(ASSET_USES["bell sound"].format(path=outside))

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+import shutil
+import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import platformdirs
 import pytest
+import responses
 from click.testing import CliRunner
+from speech_helpers import FakeGoogle, no_sleep_policy, speech_ms
 
 from innerchild_audio.cli import main
-from innerchild_audio.speech import Clip, ClipCache, resolve_cache_dir, resolve_voices_dir
+from innerchild_audio.model import Voice
+from innerchild_audio.speech import (
+    Clip,
+    ClipCache,
+    resolve_cache_dir,
+    resolve_voices_dir,
+    synthesize_all,
+)
+from innerchild_audio.speech import cache as cache_module
 from innerchild_audio.speech.cache import cache_key
+from innerchild_audio.speech.gtts_engine import GttsEngine
+from innerchild_audio.timeline import SpeechRequest
 
 IDENTITY = {"lang": "en", "tld": "co.uk", "rate": 0.9, "gtts": "2.5.4"}
 
@@ -58,18 +75,26 @@ def test_key_ignores_dict_order():
     assert cache_key("gtts", IDENTITY, "a") == cache_key("gtts", reordered, "a")
 
 
-def test_a_failed_write_leaves_no_entry(tmp_path, monkeypatch):
+def test_a_failed_write_leaves_no_entry_and_stops_writing(tmp_path, monkeypatch, caplog):
     cache = ClipCache(tmp_path)
     key = cache_key("gtts", IDENTITY, "Rest.")
+    tries: list[int] = []
 
     def explode(*args, **kwargs):
-        raise OSError("disk full")
+        tries.append(1)
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(np, "savez", explode)
-    with pytest.raises(OSError):
-        cache.put("gtts", key, clip())
+    with caplog.at_level(logging.WARNING):
+        assert cache.put("gtts", key, clip()) is False
+        assert cache.put("gtts", cache_key("gtts", IDENTITY, "Again."), clip()) is False
+    assert len(tries) == 1  # the second clip is not even tried
     assert cache.get("gtts", key) is None
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert [r.getMessage() for r in caplog.records] == [
+        f"cannot write the speech cache in {tmp_path} (No space left on device); "
+        "going on without caching"
+    ]
 
 
 def test_an_unreadable_entry_is_dropped_and_counts_as_missing(tmp_path):
@@ -134,3 +159,148 @@ def test_cli_cache_commands_have_help():
     for args in (["cache"], ["cache", "info"], ["cache", "clear"]):
         shown = runner.invoke(main, [*args, "--help"])
         assert shown.exit_code == 0 and "Usage:" in shown.output
+
+
+def _under_a_file(tmp_path: Path, monkeypatch) -> Path:
+    (tmp_path / "occupied").write_text("a file where the cache folder should be")
+    return tmp_path / "occupied" / "cache"
+
+
+def _disk_full(tmp_path: Path, monkeypatch) -> Path:
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full)
+    return tmp_path / "cache"
+
+
+def _read_only(tmp_path: Path, monkeypatch) -> Path:
+    def refuse(*args, **kwargs):  # chmod does not stop root, so the refusal is injected
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(cache_module.tempfile, "mkstemp", refuse)
+    return tmp_path / "cache"
+
+
+def _cleared_meanwhile(tmp_path: Path, monkeypatch) -> Path:
+    root = tmp_path / "cache"
+    real = tempfile.mkstemp
+
+    def clear_then_create(*args, **kwargs):  # `cache clear` runs between mkdir and the write
+        shutil.rmtree(root, ignore_errors=True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cache_module.tempfile, "mkstemp", clear_then_create)
+    return root
+
+
+def _vanishes_before_rename(tmp_path: Path, monkeypatch) -> Path:
+    root = tmp_path / "cache"
+    real = cache_module.os.replace
+
+    def gone(source, target):
+        shutil.rmtree(root, ignore_errors=True)
+        return real(source, target)
+
+    monkeypatch.setattr(cache_module.os, "replace", gone)
+    return root
+
+
+@pytest.mark.parametrize(
+    "make_unwritable",
+    [_under_a_file, _disk_full, _read_only, _cleared_meanwhile, _vanishes_before_rename],
+    ids=["under-a-file", "disk-full", "read-only", "cleared-meanwhile", "vanishes-before-rename"],
+)
+def test_an_unwritable_cache_warns_once_and_the_synthesis_goes_on(
+    tmp_path, monkeypatch, caplog, make_unwritable
+):
+    root = make_unwritable(tmp_path, monkeypatch)
+    texts = ["Rest now, and breathe slowly.", "Let your shoulders drop.", "You are safe here."]
+    requests_ = [SpeechRequest(text, Voice(engine="gtts", rate=1.0)) for text in texts]
+    engine = GttsEngine(retry=no_sleep_policy(), share_requests=False)
+    with responses.RequestsMock() as mock, caplog.at_level(logging.WARNING):
+        FakeGoogle().install(mock)
+        result = synthesize_all(requests_, engine="gtts", cache_dir=root,
+                                engines={"gtts": engine})
+    assert result.synthesized == 3
+    for request in requests_:
+        assert abs(result.clips[request].duration_ms - (speech_ms(request.text) + 80)) <= 30
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and f"cannot write the speech cache in {root}" in warnings[0]
+    assert "going on without caching" in warnings[0]
+    assert list(tmp_path.rglob("*.npz")) == []
+
+
+def _entry(tmp_path: Path) -> tuple[ClipCache, str, Path]:
+    cache = ClipCache(tmp_path)
+    key = cache_key("gtts", IDENTITY, "Rest.")
+    cache.put("gtts", key, clip())
+    return cache, key, next(tmp_path.rglob("*.npz"))
+
+
+def _npz(path: Path, **arrays) -> None:
+    with path.open("wb") as handle:
+        np.savez(handle, **arrays)
+
+
+CORRUPTIONS = {
+    "empty": lambda path: path.write_bytes(b""),
+    "garbage": lambda path: path.write_bytes(b"\x00not a zip at all" * 10),
+    "zip-without-arrays": lambda path: zipfile.ZipFile(path, "w").writestr("x.txt", "hello"),
+    "two-dimensional": lambda path: _npz(path, samples=np.zeros((2, 50), np.float32),
+                                         sample_rate=np.int64(24000)),
+    "no-rate": lambda path: _npz(path, samples=np.zeros(50, np.float32)),
+    "zero-rate": lambda path: _npz(path, samples=np.zeros(50, np.float32),
+                                   sample_rate=np.int64(0)),
+    "not-numbers": lambda path: _npz(path, samples=np.full(50, np.nan, np.float32),
+                                     sample_rate=np.int64(24000)),
+    "text-samples": lambda path: _npz(path, samples=np.array(["a", "b"]),
+                                      sample_rate=np.int64(24000)),
+}
+
+
+@pytest.mark.parametrize("name", CORRUPTIONS)
+def test_a_corrupt_entry_is_a_miss_and_is_replaced(tmp_path, name, caplog):
+    cache, key, path = _entry(tmp_path)
+    CORRUPTIONS[name](path)
+    with caplog.at_level(logging.WARNING):
+        assert cache.get("gtts", key) is None
+    assert not path.exists()
+    assert any("dropping corrupt cache entry" in m for m in caplog.messages)
+    assert cache.put("gtts", key, clip()) is True
+    assert cache.get("gtts", key) is not None
+
+
+def test_an_entry_that_cannot_be_read_is_a_miss_left_in_place(tmp_path, caplog):
+    cache, key, path = _entry(tmp_path)
+    path.unlink()
+    path.mkdir()  # a folder where the entry should be: reading fails, removing would too
+    with caplog.at_level(logging.WARNING):
+        assert cache.get("gtts", key) is None and path.is_dir()
+        assert cache.get("gtts", key) is None
+    assert cache.has("gtts", key) is False
+    assert len(caplog.records) == 1 and "cannot read cache entry" in caplog.messages[0]
+
+
+def test_a_cache_under_a_file_reads_as_empty(tmp_path):
+    (tmp_path / "occupied").write_text("x")
+    cache = ClipCache(tmp_path / "occupied")
+    key = cache_key("gtts", IDENTITY, "Rest.")
+    assert cache.get("gtts", key) is None and cache.has("gtts", key) is False
+    assert cache.info().entries == 0 and cache.clear().entries == 0
+
+
+def test_info_skips_entries_removed_while_it_counts(tmp_path, monkeypatch):
+    cache = ClipCache(tmp_path)
+    for i in range(3):
+        cache.put("gtts", cache_key("gtts", IDENTITY, f"t{i}"), clip())
+    real_stat = Path.stat
+    gone = next(tmp_path.rglob("*.npz"))
+
+    def stat(self, **kwargs):
+        if self == gone:
+            raise FileNotFoundError(2, "No such file or directory", str(self))
+        return real_stat(self, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    assert cache.info().entries == 2

@@ -25,7 +25,7 @@ from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
 from innerchild_audio.speech import ClipCache, synthesize_all
 from innerchild_audio.speech.gtts_engine import GttsEngine
-from innerchild_audio.speech.packing import default_request_count
+from innerchild_audio.speech.gtts_packing import default_request_count
 from innerchild_audio.timeline import SpeechRequest
 
 VOICE = Voice(engine="gtts", rate=1.0)
@@ -84,7 +84,7 @@ def test_500s_until_giving_up(mock, tmp_path):
         run(["Rest now."], tmp_path, engine)
     assert len(mock.calls) == 4
     message = str(caught.value)
-    assert "500" in message and "4 attempts" in message and "--engine piper" in message
+    assert "500" in message and "4 attempts" in message and "engine 'piper'" in message
     # exponential backoff with jitter: each delay within [half, full] of 1, 2, 4 s
     assert len(sleeps) == 3
     for delay, ceiling in zip(sleeps, (1.0, 2.0, 4.0), strict=True):
@@ -95,7 +95,7 @@ def test_500s_until_giving_up(mock, tmp_path):
 def test_timeout_is_retried_then_reported(mock, tmp_path):
     mock.add(responses.POST, TTS_URL, body=requests.exceptions.ReadTimeout("read timed out"))
     engine = GttsEngine(retry=no_sleep_policy(attempts=3))
-    with pytest.raises(SpeechError, match="timed out.*--engine piper"):
+    with pytest.raises(SpeechError, match="timed out.*offline voice"):
         run(["Rest now."], tmp_path, engine)
     assert len(mock.calls) == 3
 
@@ -126,7 +126,7 @@ def test_timeout_then_success(mock, tmp_path):
 def test_connection_error_is_retried_then_reported(mock, tmp_path):
     mock.add(responses.POST, TTS_URL, body=requests.exceptions.ConnectionError("refused"))
     engine = GttsEngine(retry=no_sleep_policy(attempts=5))
-    with pytest.raises(SpeechError, match="could not connect.*--engine piper"):
+    with pytest.raises(SpeechError, match="could not connect.*offline voice"):
         run(["Rest now."], tmp_path, engine)
     assert len(mock.calls) == 5
 
@@ -142,7 +142,7 @@ def test_200_without_audio_is_an_error_not_an_empty_clip(mock, tmp_path, body):
 
 def test_403_is_not_retried(mock, tmp_path):
     mock.add(responses.POST, TTS_URL, status=403)
-    with pytest.raises(SpeechError, match="403.*--engine piper"):
+    with pytest.raises(SpeechError, match="403.*offline voice"):
         run(["Rest now."], tmp_path, GttsEngine(retry=no_sleep_policy()))
     assert len(mock.calls) == 1
 
@@ -257,6 +257,14 @@ def test_texts_with_nothing_to_say_make_no_request(mock, tmp_path):
     requests_, result = run(["...", "Rest."], tmp_path, GttsEngine(retry=no_sleep_policy()))
     assert fake.texts == ["Rest."]
     assert result.clips[requests_[0]].duration_ms == 0
+
+
+def test_a_chunk_of_only_punctuation_is_not_sent(mock, tmp_path):
+    fake = FakeGoogle(pauses=False).install(mock)
+    text = "a" * 99 + " " + "!" * 120  # packing cuts the exclamation marks into chunks of their own
+    (request,), result = run([text], tmp_path, GttsEngine(retry=no_sleep_policy()))
+    assert fake.texts == ["a" * 99]
+    assert abs(result.clips[request].duration_ms - (speech_ms("a" * 99) + PAD_MS)) <= 30
 
 
 def test_request_text_reads_back_what_gtts_sent(mock, tmp_path):

@@ -7,22 +7,54 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import click
 
 from innerchild_audio import __version__
+from innerchild_audio.entry import stopped_message
 from innerchild_audio.errors import ExitStatus, InnerChildError, UsageError
 from innerchild_audio.units import parse_duration_ms
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+HELP_WIDTH: Final = 100
+
+
+class Commands(click.Group):
+    """A group whose command list shows each command's whole first sentence."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=HELP_WIDTH * 2)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+EXIT_CODES: Final = """\b
+Exit codes: 0 ok, 1 a failure while rendering or publishing, 2 invalid input
+or usage (with a message naming the file, line and column), 130 interrupted."""
+
+
+@click.group(cls=Commands, epilog=EXIT_CODES,
+             context_settings={"help_option_names": ["-h", "--help"],
+                               "max_content_width": HELP_WIDTH})
 @click.version_option(__version__, prog_name="innerchild")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def main(verbose: int) -> None:
-    """Turn YAML meditation scripts into finished MP3 sessions and a podcast feed."""
+    """Turn YAML meditation scripts into finished MP3 sessions and a podcast feed.
+
+    \b
+    Examples:
+      innerchild check meditations/
+      innerchild render meditations/meeting-your-child-self.yaml --engine piper
+      innerchild build && innerchild publish --base-url https://example.org/calm
+    """
     level = logging.WARNING - 10 * min(verbose, 2)
     detail = "%(levelname)s %(name)s: " if verbose else ""
     logging.basicConfig(level=level, format=detail + "%(message)s")
@@ -36,11 +68,18 @@ def translate_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except InnerChildError as error:
-            click.echo(f"error: {error}" if "\n" not in str(error) else str(error), err=True)
+            message = error.cli_message()
+            click.echo(f"error: {message}" if "\n" not in message else message, err=True)
             sys.exit(int(error.exit_status))
-        except KeyboardInterrupt:
-            click.echo("interrupted; nothing half-written was left behind", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as error:
+            message, status = stopped_message(error)
+            click.echo(message, err=True)
+            sys.exit(status)
+        except OSError as error:  # the disk, a folder, a path the user gave: not a bug
+            where = f"{error.filename}: " if error.filename else ""
+            click.echo(f"error: {where}{error.strerror or error}; check that the disk has room "
+                       "and the folder is writable", err=True)
+            sys.exit(int(ExitStatus.FAILURE))
 
     return wrapper  # type: ignore[return-value]
 
@@ -64,6 +103,15 @@ def parse_length(value: str | None) -> int | None:
         return parse_duration_ms(value)
     except ValueError as error:
         raise UsageError(f"--length: {error}") from None
+
+
+def output_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """`-o DIR` as a Path; an empty name or "-" is refused (not silently the current folder)."""
+    if value is None:
+        return None
+    if value.strip() in ("", "-"):
+        raise click.BadParameter(f"{value!r} is not a folder; name the folder to write into")
+    return Path(value)
 
 
 var_option = click.option(

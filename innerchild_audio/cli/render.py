@@ -9,27 +9,23 @@ from typing import Any, TypeVar
 
 import click
 
+from innerchild_audio.build import Failed, Outcome, build_library
 from innerchild_audio.cli.app import (
     assets_dir_option,
     length_option,
     main,
+    output_folder,
     parse_length,
     parse_vars,
     translate_errors,
     var_option,
 )
+from innerchild_audio.cli.progress import TerminalProgress
 from innerchild_audio.errors import UsageError
 from innerchild_audio.library import find_scripts
 from innerchild_audio.model import ENGINES
-from innerchild_audio.render import (
-    DEFAULT_LIBRARY,
-    DEFAULT_OUT_DIR,
-    Failed,
-    Outcome,
-    RenderResult,
-    build_library,
-    render_script,
-)
+from innerchild_audio.options import DEFAULT_LIBRARY, DEFAULT_OUT_DIR, RenderOptions, RunSettings
+from innerchild_audio.render import RenderResult, render_script
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,8 +33,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _render_options(func: F) -> F:
     """The options `render` and `build` share."""
     decorators = [
-        click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path),
-                     default=DEFAULT_OUT_DIR, show_default=True, help="Where sessions land."),
+        click.option("-o", "--output", "--out-dir", "out_dir", type=click.Path(file_okay=False),
+                     callback=output_folder, default=str(DEFAULT_OUT_DIR), show_default=True,
+                     help="Where sessions land."),
         click.option("--engine", type=click.Choice(ENGINES),
                      help="Voice engine for every sentence (default: each voice's own, auto)."),
         length_option,
@@ -65,8 +62,17 @@ def _render_options(func: F) -> F:
 
 
 
-def _progress() -> bool:
-    return sys.stderr.isatty()
+def _options_and_settings(engine: str | None, length: str | None, vars_: tuple[str, ...],
+                          background: str | None, stereo: bool, bitrate: int | None,
+                          warnings: bool, out_dir: Path, jobs: int | None,
+                          cache_dir: Path | None, asset_dirs: tuple[Path, ...] = ()
+                          ) -> tuple[RenderOptions, RunSettings]:
+    options = RenderOptions(engine=engine, length_ms=parse_length(length),
+                            vars=parse_vars(vars_), background=background, stereo=stereo,
+                            bitrate_kbps=bitrate, warnings=warnings, asset_dirs=asset_dirs)
+    settings = RunSettings(out_dir=out_dir, jobs=jobs, cache_dir=cache_dir,
+                           progress=TerminalProgress())
+    return options, settings
 
 
 @main.command()
@@ -80,18 +86,21 @@ def render(files: tuple[Path, ...], out_dir: Path, engine: str | None, length: s
     """Render scripts to MP3 sessions with tags, chapters, transcripts and a manifest.
 
     Prints one line per session: the MP3's path, its duration and its loudness.
+
+    \b
+    Examples:
+      innerchild render meditations/a-safe-place.yaml
+      innerchild render meditations/a-safe-place.yaml --engine piper --length 20m --var name=Sam
+      innerchild render meditations/ -o output/stereo --stereo --background none
     """
     scripts = [script for path in files for script in find_scripts(path)]
     if not scripts:
         raise UsageError(f"no scripts in {', '.join(str(f) for f in files)}")
-    variables, length_ms = parse_vars(vars_), parse_length(length)
+    options, settings = _options_and_settings(engine, length, vars_, background, stereo,
+                                              bitrate, warnings, out_dir, jobs, cache_dir,
+                                              asset_dirs)
     for script in scripts:
-        result = render_script(script, out_dir=out_dir, engine=engine, length_ms=length_ms,
-                               vars=variables, background=background, stereo=stereo,
-                               bitrate_kbps=bitrate, jobs=jobs, cache_dir=cache_dir,
-                               warnings=warnings, progress=_progress(),
-                               asset_dirs=asset_dirs)
-        click.echo(result.summary())
+        click.echo(render_script(script, options, settings).summary())
 
 
 @main.command()
@@ -108,17 +117,21 @@ def build(folder: Path, out_dir: Path, engine: str | None, length: str | None,
 
     Inputs are the script, its parts and assets, the options, the engine and the
     voice. A script that fails is reported and the others still render.
+
+    \b
+    Examples:
+      innerchild build
+      innerchild build meditations --engine piper --force
     """
 
     def report(outcome: Outcome) -> None:
         click.echo(outcome.summary(), err=isinstance(outcome, Failed))
 
-    result = build_library(folder, out_dir=out_dir, engine=engine, length_ms=parse_length(length),
-                           vars=parse_vars(vars_), background=background, stereo=stereo,
-                           bitrate_kbps=bitrate, jobs=jobs, cache_dir=cache_dir,
-                           warnings=warnings, progress=_progress(), force=force,
-                           on_outcome=report, asset_dirs=asset_dirs)
-    total = len(result.rendered) + len(result.unchanged) + len(result.failed)
+    options, settings = _options_and_settings(engine, length, vars_, background, stereo,
+                                              bitrate, warnings, out_dir, jobs, cache_dir,
+                                              asset_dirs)
+    result = build_library(folder, options, settings, force=force, on_outcome=report)
+    total = result.total
     if total == 0:
         raise UsageError(f"no scripts in {folder}")
     if not result.rendered and not result.failed:

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from innerchild_audio.digests import file_sha256
 from innerchild_audio.model import Script
 from innerchild_audio.timeline import Timeline
 
@@ -86,6 +87,7 @@ def build_manifest(
     options: Mapping[str, Any],
     rendered_at: datetime,
     generator: str,
+    file_sha256: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     return {
         "manifest_version": MANIFEST_VERSION,
@@ -100,6 +102,8 @@ def build_manifest(
         "season": script.season,
         "explicit": script.explicit,
         "files": asdict(files),
+        # the manifest is renamed into place last: these say which files it belongs with
+        "file_sha256": dict(sorted((file_sha256 or {}).items())),
         "audio": {
             **asdict(audio),
             "duration_s": round(audio.duration_s, 3),
@@ -139,9 +143,17 @@ def read_manifest(path: Path) -> dict[str, Any] | None:
 
 
 def outputs_present(manifest: Mapping[str, Any], folder: Path) -> bool:
-    """Whether every file the manifest names is in `folder`."""
+    """Whether every file the manifest names is in `folder`, and is the very file the
+    manifest was written with (a render stopped between its renames is caught here)."""
     files = manifest.get("files")
-    if not isinstance(files, dict):
+    hashes = manifest.get("file_sha256")
+    if not isinstance(files, dict) or not isinstance(hashes, dict):
         return False
     names = [name for name in files.values() if name]
-    return all(isinstance(n, str) and (folder / n).is_file() for n in names)
+    if not all(isinstance(n, str) and Path(n).name == n and (folder / n).is_file()
+               for n in names):
+        return False
+    try:
+        return all(hashes.get(n) == file_sha256(folder / n) for n in names)
+    except OSError:
+        return False

@@ -1,8 +1,16 @@
 """Publish: rendered sessions to a static podcast site (feed.xml, episodes, index.html)."""
 
-from innerchild_audio.publish.channel import Channel, load_channel
+from innerchild_audio.publish.artwork import session_cover
+from innerchild_audio.publish.channel import (
+    Channel,
+    Funding,
+    License,
+    Person,
+    channel_warnings,
+    load_channel,
+)
 from innerchild_audio.publish.cover import CoverInfo, cover_problems, generate_cover
-from innerchild_audio.publish.episodes import Chapter, Episode, load_episodes, read_manifest
+from innerchild_audio.publish.episodes import Episode, EpisodeChapter, load_episode, load_episodes
 from innerchild_audio.publish.feed import build_feed
 from innerchild_audio.publish.published import PublishedEpisode
 from innerchild_audio.publish.site import PublishResult, publish_site
@@ -10,8 +18,8 @@ from innerchild_audio.publish.state import default_state_path, load_state
 from innerchild_audio.publish.urls import normalize_base_url, podcast_guid
 
 __all__ = [
-    "Channel", "Chapter", "CoverInfo", "Episode", "PublishResult", "PublishedEpisode",
-    "build_feed", "cover_problems", "default_state_path", "generate_cover", "load_channel",
-    "load_episodes", "load_state", "normalize_base_url", "podcast_guid", "publish_site",
-    "read_manifest",
+    "Channel", "CoverInfo", "Episode", "EpisodeChapter", "Funding", "License", "Person",
+    "PublishResult", "PublishedEpisode", "build_feed", "channel_warnings", "cover_problems",
+    "default_state_path", "generate_cover", "load_channel", "load_episode", "load_episodes",
+    "load_state", "normalize_base_url", "podcast_guid", "publish_site", "session_cover",
 ]

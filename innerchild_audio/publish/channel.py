@@ -4,13 +4,22 @@ Category, two shapes (both accepted):
 
     category: Health & Fitness          category: [Health & Fitness, Mental Health]
     subcategory: Mental Health
+
+Podcasting 2.0 and Apple extras, all optional:
+
+    people: [{name: Sam Lee, role: host, href: https://..., img: https://.../sam.jpg}]
+    license: cc-by-4.0                  license: {name: All rights reserved, url: https://...}
+    funding: {url: https://..., text: Support the show}
+    type: serial                        # episodic (default) or serial: taken in order
+    care_note: One short line added to every episode's show notes.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -24,12 +33,43 @@ from innerchild_audio.publish.urls import normalize_base_url
 
 KEYS: Final = (
     "title", "description", "author", "language", "category", "subcategory", "explicit",
-    "cover", "owner_email", "base_url", "link",
+    "cover", "owner_email", "base_url", "link", "people", "license", "funding", "type",
+    "care_note", "offline_voice", "pronounce",
 )
+# Missing, these make publish warn (once a run): validators and directories ask for them.
+RECOMMENDED_KEYS: Final = {
+    "owner_email": "the feed's itunes:owner has no itunes:email, which directories use to "
+                   "confirm the show is yours",
+}
+SHOW_TYPES: Final = ("episodic", "serial")
+FUNDING_TEXT_MAX_CHARS: Final = 128  # Podcasting 2.0's limit for podcast:funding
+PERSON_KEYS: Final = ("name", "role", "href", "img")
 REQUIRED_KEYS: Final = ("title", "description", "author", "category")
 DESCRIPTION_MAX_CHARS: Final = 4000  # Apple's limit for show descriptions
 _LANGUAGE_RE: Final = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _EMAIL_RE: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+@dataclass(frozen=True)
+class Person:
+    """`podcast:person`: someone who makes the show (role as in Podcasting 2.0: host, ...)."""
+
+    name: str
+    role: str = "host"
+    href: str | None = None
+    img: str | None = None
+
+
+@dataclass(frozen=True)
+class License:
+    name: str  # an SPDX identifier such as cc-by-4.0, or a name with a url
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Funding:
+    url: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +88,25 @@ class Channel:
     owner_email: str | None = None
     base_url: str | None = None
     link: str | None = None
+    people: tuple[Person, ...] = ()
+    license: License | None = None
+    funding: Funding | None = None
+    show_type: str = "episodic"  # itunes:type
+    care_note: str | None = None  # a short line for every episode's show notes
+    # For render (format 1.1): the voice `auto` falls back to, e.g. piper:joe, and respellings
+    # of words for speech only. Publish reads them only to check them.
+    offline_voice: str | None = None
+    pronounce: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def serial(self) -> bool:
+        return self.show_type == "serial"
+
+
+def channel_warnings(channel: Channel) -> list[str]:
+    """What a recommended key left out costs, one line per key, naming it in podcast.yaml."""
+    return [f"{channel.source}: no {key}: {cost}; set {key} in podcast.yaml"
+            for key, cost in RECOMMENDED_KEYS.items() if getattr(channel, key) is None]
 
 
 class _Problems:
@@ -181,6 +240,135 @@ def _category(
     return name, sub_name
 
 
+def _is_url(text: str) -> bool:
+    parts = urlsplit(text)
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and text.isascii() \
+        and " " not in text
+
+
+def _fields(
+    value: Any, node: yaml.Node, where: str, keys: tuple[str, ...], problems: _Problems
+) -> dict[str, tuple[str, yaml.Node]] | None:
+    """A mapping's text values with their nodes; other keys and non-text values are problems."""
+    if not isinstance(value, dict) or not isinstance(node, yaml.MappingNode):
+        problems.add(node.start_mark, f"{where} must be a mapping with {', '.join(keys)}")
+        return None
+    out: dict[str, tuple[str, yaml.Node]] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value
+        if key not in keys:
+            problems.add(key_node.start_mark,
+                         f"unknown key {key!r} in {where}" + _suggest(str(key), keys))
+            continue
+        item = value[key]
+        if not isinstance(item, str) or not item.strip():
+            problems.add(value_node.start_mark, f"{where}.{key} must be text")
+            continue
+        out[key] = (item.strip(), value_node)
+    return out
+
+
+def _url_field(fields: dict[str, tuple[str, yaml.Node]], key: str, where: str,
+               problems: _Problems) -> str | None:
+    if key not in fields:
+        return None
+    text, node = fields[key]
+    if not _is_url(text):
+        problems.add(node.start_mark, f"{where}.{key} must be an ASCII http(s) URL, got {text!r}")
+        return None
+    return text
+
+
+def _people(found: dict[str, tuple[Any, yaml.Node]], problems: _Problems) -> tuple[Person, ...]:
+    if "people" not in found:
+        return ()
+    value, node = found["people"]
+    if not isinstance(value, list) or not isinstance(node, yaml.SequenceNode):
+        problems.add(node.start_mark, "people must be a list such as "
+                                      "[{name: Sam Lee, role: host}]")
+        return ()
+    people = []
+    for index, (item, item_node) in enumerate(zip(value, node.value, strict=True)):
+        where = f"people[{index}]"
+        fields = _fields(item, item_node, where, PERSON_KEYS, problems)
+        if fields is None:
+            continue
+        if "name" not in fields:
+            problems.add(item_node.start_mark, f"{where} needs a name")
+            continue
+        people.append(Person(
+            name=fields["name"][0],
+            role=fields["role"][0].lower() if "role" in fields else "host",
+            href=_url_field(fields, "href", where, problems),
+            img=_url_field(fields, "img", where, problems),
+        ))
+    return tuple(people)
+
+
+def _license(found: dict[str, tuple[Any, yaml.Node]], problems: _Problems) -> License | None:
+    if "license" not in found:
+        return None
+    value, node = found["license"]
+    if isinstance(value, str) and value.strip():
+        return License(value.strip())
+    fields = _fields(value, node, "license", ("name", "url"), problems)
+    if fields is None:
+        return None
+    if "name" not in fields:
+        problems.add(node.start_mark, "license needs a name, e.g. {name: cc-by-4.0}")
+        return None
+    return License(fields["name"][0], _url_field(fields, "url", "license", problems))
+
+
+def _funding(found: dict[str, tuple[Any, yaml.Node]], problems: _Problems) -> Funding | None:
+    if "funding" not in found:
+        return None
+    value, node = found["funding"]
+    fields = _fields(value, node, "funding", ("url", "text"), problems)
+    if fields is None:
+        return None
+    if "url" not in fields or "text" not in fields:
+        problems.add(node.start_mark, "funding needs url and text, e.g. "
+                                      "{url: https://..., text: Support the show}")
+        return None
+    text, text_node = fields["text"]
+    if len(text) > FUNDING_TEXT_MAX_CHARS:
+        problems.add(text_node.start_mark, f"funding.text has {len(text)} characters; "
+                                           f"at most {FUNDING_TEXT_MAX_CHARS}")
+    url = _url_field(fields, "url", "funding", problems)
+    return Funding(url, text) if url else None
+
+
+def _show_type(found: dict[str, tuple[Any, yaml.Node]], problems: _Problems) -> str:
+    if "type" not in found:
+        return "episodic"
+    value, node = found["type"]
+    if value not in SHOW_TYPES:
+        problems.add(node.start_mark, f"type must be episodic or serial, got {value!r}"
+                     + (_suggest(value, SHOW_TYPES) if isinstance(value, str) else ""))
+        return "episodic"
+    return str(value)
+
+
+def _pronounce(found: dict[str, tuple[Any, yaml.Node]], problems: _Problems) -> dict[str, str]:
+    if "pronounce" not in found:
+        return {}
+    value, node = found["pronounce"]
+    if not isinstance(value, dict) or not isinstance(node, yaml.MappingNode):
+        problems.add(node.start_mark, "pronounce must be a mapping of a word to how it is "
+                                      "spoken, e.g. {Samaritans: Sama-ritans}")
+        return {}
+    out = {}
+    for key_node, value_node in node.value:
+        written = key_node.value
+        spoken = value.get(written)
+        if not isinstance(spoken, str) or not spoken.strip():
+            problems.add(value_node.start_mark, f"pronounce: {written!r} needs text to speak")
+            continue
+        out[str(written)] = spoken.strip()
+    return out
+
+
 def load_channel(path: Path) -> Channel:
     """Read and check podcast.yaml; every problem found is raised at once as ScriptError."""
     try:
@@ -239,11 +427,19 @@ def load_channel(path: Path) -> Channel:
             problems.add(found["base_url"][1].start_mark, str(error))
 
     link = _text(found, "link", problems)
-    if link is not None:
-        parts = urlsplit(link)
-        if parts.scheme not in ("http", "https") or not parts.netloc or not link.isascii():
-            problems.add(found["link"][1].start_mark,
-                         f"link must be an ASCII http(s) URL, got {link!r}")
+    if link is not None and not _is_url(link):
+        problems.add(found["link"][1].start_mark,
+                     f"link must be an ASCII http(s) URL, got {link!r}")
+    people = _people(found, problems)
+    license_ = _license(found, problems)
+    funding = _funding(found, problems)
+    show_type = _show_type(found, problems)
+    care_note = _text(found, "care_note", problems)
+    offline_voice = _text(found, "offline_voice", problems)
+    if offline_voice is not None and not re.match(r"^[a-z]+:\S+$", offline_voice):
+        problems.add(found["offline_voice"][1].start_mark,
+                     f"offline_voice must be engine:voice, e.g. piper:joe, got {offline_voice!r}")
+    pronounce = _pronounce(found, problems)
 
     # Required keys that are missing or invalid have been recorded as problems.
     if problems.items or not (title and description and author and category):
@@ -252,4 +448,50 @@ def load_channel(path: Path) -> Channel:
         source=path, title=title, description=description, author=author,
         category=category, subcategory=subcategory, language=language, explicit=explicit,
         cover=cover, owner_email=owner_email, base_url=base_url, link=link,
+        people=people, license=license_, funding=funding, show_type=show_type,
+        care_note=" ".join(care_note.split()) if care_note else None,
+        offline_voice=offline_voice, pronounce=pronounce,
     )
+
+
+PODCAST_FILE: Final = "podcast.yaml"  # the channel file, at the library's root
+DEFAULT_ALBUM: Final = "Inner Child Audio"  # the ID3 album when there is no channel title
+
+
+@dataclass(frozen=True)
+class PodcastDefaults:
+    """What a render takes from podcast.yaml: the album name, the author and the cover."""
+
+    source: Path | None  # the podcast.yaml read, if there is one
+    album: str = DEFAULT_ALBUM
+    cover: Path | None = None
+    author: str = ""
+
+
+def podcast_defaults(library_root: Path) -> PodcastDefaults:
+    """The render's view of `podcast.yaml`, read by the same reader as the channel.
+
+    Lenient where publishing is strict: a missing file or a missing or invalid key
+    falls back to the default (publish reports those); only a file that is not
+    YAML at all is an error.
+    """
+    path = library_root / PODCAST_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return PodcastDefaults(None)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScriptError([Problem(path, 1, 1, f"cannot read {path.name}: {error}")]) from None
+    problems = _Problems(path, text)
+    found = _read_nodes(path, text, problems)
+    syntax = [p for p in problems.items if p.message.startswith("invalid YAML")]
+    if syntax:
+        raise ScriptError(syntax)
+    title = found.get("title", (None,))[0]
+    album = title.strip() if isinstance(title, str) and title.strip() else DEFAULT_ALBUM
+    cover_name = found.get("cover", (None,))[0]
+    cover = (path.parent / cover_name).resolve() if isinstance(cover_name, str) else None
+    if cover is not None and not cover.is_file():
+        cover = None  # publish reports it; a render draws the default one
+    author = found.get("author", (None,))[0]
+    return PodcastDefaults(path, album, cover, author.strip() if isinstance(author, str) else "")

@@ -26,6 +26,18 @@ def paragraphs(text: str) -> list[str]:
     return [block.strip() for block in blocks if block.strip()]
 
 
+def plain_paragraphs(text: str) -> str:
+    """Text for a plain-text element: the wrapping undone, paragraphs a blank line apart."""
+    return "\n\n".join(" ".join(block.split()) for block in paragraphs(text))
+
+
+def own_paragraphs(text: str, shared: str) -> tuple[str, ...]:
+    """The paragraphs of `text` that do not repeat one of `shared` (the channel's care text)."""
+    seen = {" ".join(block.split()).casefold() for block in paragraphs(shared)}
+    return tuple(" ".join(block.split()) for block in paragraphs(text)
+                 if " ".join(block.split()).casefold() not in seen)
+
+
 def notes_html(*texts: str) -> str:
     """Plain text as the small HTML podcast apps expect in a description: one <p> a paragraph.
 
@@ -52,6 +64,8 @@ class PublishedEpisode:
     chapters: str | None
     cover: str | None
     is_new: bool
+    notes: tuple[str, ...] = ()  # the episode's own paragraphs, none repeating the channel's
+    care_note: str | None = None  # the channel's short line for every episode
 
     @property
     def slug(self) -> str:
@@ -64,10 +78,12 @@ class PublishedEpisode:
 
     @property
     def show_notes(self) -> str:
-        """The feed's description (HTML): the notes, then the content warning."""
-        parts = [self.episode.description or self.episode.title]
+        """The feed's description (HTML): the notes, the content warning, the care line."""
+        parts = list(self.notes or (self.episode.title,))
         if self.episode.content_warning:
             parts.append(f"Content warning: {self.episode.content_warning}")
+        if self.care_note:
+            parts.append(self.care_note)
         return notes_html(*parts)
 
 

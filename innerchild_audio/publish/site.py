@@ -12,14 +12,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Final
 
+from innerchild_audio.atomic import atomic_write_bytes, atomic_write_text
 from innerchild_audio.errors import PublishError, UsageError
-from innerchild_audio.publish.channel import Channel, load_channel
+from innerchild_audio.publish.channel import Channel, channel_warnings, load_channel
 from innerchild_audio.publish.cover import CoverInfo, cover_problems, generate_cover
 from innerchild_audio.publish.episodes import Episode, load_episodes
 from innerchild_audio.publish.feed import build_feed
-from innerchild_audio.publish.files import copy_atomic, write_bytes_atomic, write_text_atomic
+from innerchild_audio.publish.files import copy_atomic
 from innerchild_audio.publish.page import build_index
-from innerchild_audio.publish.published import EPISODES_DIR, PublishedEpisode, site_path
+from innerchild_audio.publish.published import (
+    EPISODES_DIR,
+    PublishedEpisode,
+    own_paragraphs,
+    site_path,
+)
 from innerchild_audio.publish.state import (
     PublishState,
     assign_identities,
@@ -45,7 +51,7 @@ class PublishResult:
     state_path: Path
     feed_url: str
     podcast_guid: str
-    episodes: tuple[PublishedEpisode, ...]  # newest first, as in the feed
+    episodes: tuple[PublishedEpisode, ...]  # in the feed's order (serial: by number)
     new_slugs: tuple[str, ...]  # published for the first time in this run
     copied_files: int  # files copied this run (unchanged ones are skipped)
     removed_files: tuple[str, ...]  # stale files taken out of episodes/
@@ -77,7 +83,7 @@ def _episode_cover(episode: Episode, warnings: list[str]) -> CoverInfo | None:
 
 
 def _place_episode(
-    episode: Episode, state: PublishState, new: set[str], out_dir: Path,
+    episode: Episode, channel: Channel, state: PublishState, new: set[str], out_dir: Path,
     warnings: list[str], written: set[str],
 ) -> tuple[PublishedEpisode, int]:
     copies = 0
@@ -105,6 +111,8 @@ def _place_episode(
         chapters=place(episode.chapters_file, ".chapters.json") if episode.chapters else None,
         cover=place(cover.path, f".cover{cover.extension}") if cover else None,
         is_new=episode.slug in new,
+        notes=own_paragraphs(episode.description, channel.description),
+        care_note=channel.care_note,
     )
     return item, copies
 
@@ -120,12 +128,19 @@ def _place_cover(channel: Channel, out_dir: Path) -> tuple[str, CoverInfo | None
         data = generate_cover(channel.title, channel.author)
         target = out_dir / name
         if not target.is_file() or target.read_bytes() != data:
-            write_bytes_atomic(target, data)
+            atomic_write_bytes(target, data)
         info = None
     for other in (".jpg", ".png"):
         if f"{COVER_STEM}{other}" != name:
             (out_dir / f"{COVER_STEM}{other}").unlink(missing_ok=True)
     return name, info
+
+
+def feed_order(channel: Channel, items: list[PublishedEpisode]) -> list[PublishedEpisode]:
+    """Episodic: newest first. Serial (a course): by season and episode number, first first."""
+    if channel.serial:
+        return sorted(items, key=lambda i: publication_order(i.episode))
+    return sorted(items, key=lambda i: (i.pub_date, publication_order(i.episode)), reverse=True)
 
 
 def _prune(out_dir: Path, keep: set[str]) -> tuple[str, ...]:
@@ -167,24 +182,28 @@ def publish_site(
     state, new_slugs = assign_identities(
         load_state(state_path), episodes, now=moment, channel_guid=guid
     )
-    warnings: list[str] = []
+    warnings = channel_warnings(channel)
+    if channel.serial:
+        warnings += [f"{e.manifest}: no episode number, so this serial podcast lists it last; "
+                     "set episode: in its script" for e in episodes if e.episode is None]
     written: set[str] = set()
     items: list[PublishedEpisode] = []
     copied = 0
     for episode in episodes:
-        item, count = _place_episode(episode, state, set(new_slugs), out_dir, warnings, written)
+        item, count = _place_episode(
+            episode, channel, state, set(new_slugs), out_dir, warnings, written)
         items.append(item)
         copied += count
-    items.sort(key=lambda i: (i.pub_date, publication_order(i.episode)), reverse=True)
+    items = feed_order(channel, items)
     cover_name, cover_info = _place_cover(channel, out_dir)
 
     save_state(state_path, state)
     index_path = out_dir / INDEX_NAME
-    write_text_atomic(index_path, build_index(
+    atomic_write_text(index_path, build_index(
         channel, items, feed_url=url, cover=cover_name, cover_info=cover_info))
     build_date = max(i.updated for i in items)
     feed_path = out_dir / FEED_NAME
-    write_bytes_atomic(feed_path, build_feed(
+    atomic_write_bytes(feed_path, build_feed(
         channel, items, base_url=base, cover=cover_name, build_date=build_date))
     removed = _prune(out_dir, written)
     for warning in warnings:

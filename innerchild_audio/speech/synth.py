@@ -12,13 +12,13 @@ from types import MappingProxyType
 
 from innerchild_audio.errors import SpeechError, UsageError
 from innerchild_audio.model import ENGINES, Voice
-from innerchild_audio.speech import reachability
+from innerchild_audio.speech import gtts_reachability as reachability
 from innerchild_audio.speech.base import BatchEngine, Clip
 from innerchild_audio.speech.cache import ClipCache, cache_key
 from innerchild_audio.speech.gtts_engine import GttsEngine
 from innerchild_audio.speech.paths import resolve_cache_dir
 from innerchild_audio.speech.piper_engine import PiperEngine
-from innerchild_audio.speech.progress import Progress
+from innerchild_audio.speech.progress import Progress, SpeechProgress
 from innerchild_audio.timeline import SpeechRequest
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def synthesize_all(
     engine: str | None = None,
     jobs: int | None = None,
     cache_dir: Path | None = None,
-    progress: bool = False,
+    progress: SpeechProgress | None = None,
     voices_dir: Path | None = None,
     engines: Mapping[str, BatchEngine] | None = None,
 ) -> SpeechResult:
@@ -100,7 +100,7 @@ def synthesize_all(
     cached = len(clips)
     before = _counters(engines)
 
-    bar = Progress(len(unique), enabled=progress)
+    bar = Progress(len(unique), progress)
     bar.add_cached(cached)
     bar.start_making()
     lock = threading.Lock()

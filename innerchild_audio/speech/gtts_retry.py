@@ -28,6 +28,10 @@ class Transient(Exception):
         self.retry_after_s = retry_after_s
 
 
+class Permanent(Exception):
+    """A failure that asking again will not mend (a refusal, an answer of the wrong kind)."""
+
+
 class GaveUp(Exception):
     """Every attempt failed; `attempts` were made, the last failure is the cause."""
 

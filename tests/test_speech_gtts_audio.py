@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from innerchild_audio.sentences import split_sentences
-from innerchild_audio.speech.audio import atempo_chain, split_at_pauses, trim_silence
-from innerchild_audio.speech.packing import (
+from innerchild_audio.speech.gtts_audio import atempo_chain, split_at_pauses, trim_silence
+from innerchild_audio.speech.gtts_packing import (
     MAX_CHARS,
     default_request_count,
     pack,
