@@ -42,6 +42,9 @@ class Group:
     chunks: tuple[str, ...]
 
 
+_LEADING_MARKS: Final = re.compile(r"^[^\w\s]+\s+(?=\w)")
+
+
 def _cut_cost(text: str, at: int) -> int:
     """Cost of cutting `text` before index `at` (a space or a word position)."""
     if text[at - 1 : at] == " " or text[at : at + 1] == " ":
@@ -55,8 +58,10 @@ def _cut_cost(text: str, at: int) -> int:
 
 
 def request_form(text: str) -> str:
-    """`text` as it is sent: whitespace normalised, periods after titles ("Dr.") dropped."""
-    return _TITLE_PERIOD.sub(r"\1", " ".join(text.split()))
+    """`text` as it is sent: whitespace normalised, periods after titles ("Dr.") dropped,
+    and punctuation standing alone before the first word left out (nothing to speak; gTTS
+    drops it too, and a cut there would cost a request of its own)."""
+    return _TITLE_PERIOD.sub(r"\1", _LEADING_MARKS.sub("", " ".join(text.split())))
 
 
 def split_long(text: str, limit: int = MAX_CHARS) -> list[str]:
