@@ -3,7 +3,9 @@
     build_library(Path("meditations"), RenderOptions(), RunSettings())  -> BuildResult
 
 A session is skipped when its inputs hash (see `inputs`) equals the one in the
-manifest on disk and every file that manifest names is there.
+manifest on disk and every file that manifest names is there. The rest run as
+one graph (`scale.graph`): their unique sentences once, then every session, on
+`settings.jobs` local worker processes or on the Dask cluster `settings.scheduler`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from innerchild_audio.errors import InnerChildError, UsageError
 from innerchild_audio.inputs import is_unchanged, prepare
 from innerchild_audio.library import find_scripts
 from innerchild_audio.options import DEFAULT_LIBRARY, RenderOptions, RunSettings
-from innerchild_audio.render import RenderResult, render_prepared
+from innerchild_audio.render import RenderResult
+from innerchild_audio.scale.executor import open_executor
+from innerchild_audio.scale.graph import GraphStats, SessionOutcome, SessionTask, run_graph
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class BuildResult:
     rendered: list[RenderResult] = field(default_factory=list)
     unchanged: list[Skipped] = field(default_factory=list)
     failed: list[Failed] = field(default_factory=list)
+    stats: GraphStats | None = None  # what the graph did (None: nothing to render)
 
     @property
     def total(self) -> int:
@@ -80,6 +85,7 @@ def build_library(
     settings = settings or RunSettings()
     result = BuildResult()
     slugs: dict[str, Path] = {}
+    tasks: list[SessionTask] = []
 
     def record(outcome: Outcome) -> None:
         result.add(outcome)
@@ -97,10 +103,26 @@ def build_library(
             if not force and is_unchanged(prepared, settings.out_dir):
                 record(Skipped(path, settings.out_dir / f"{slug}.mp3"))
                 continue
-            record(render_prepared(prepared, settings))
+            tasks.append(SessionTask(path, prepared))
         except InnerChildError as error:
             record(Failed(path, error))
+    result.stats = render_tasks(tasks, settings, record)
+    order = {path: index for index, path in enumerate(slugs.values())}
+    result.rendered.sort(key=lambda r: order.get(r.script_path, len(order)))
     return result
 
 
-__all__ = ["BuildResult", "Failed", "Outcome", "Skipped", "build_library"]
+def render_tasks(tasks: list[SessionTask], settings: RunSettings,
+                 record: Callable[[Outcome], None]) -> GraphStats | None:
+    """Run the tasks as one graph on the executor `settings` asks for."""
+    if not tasks:
+        return None
+
+    def done(task: SessionTask, outcome: SessionOutcome) -> None:
+        record(outcome if isinstance(outcome, RenderResult) else Failed(task.source, outcome))
+
+    with open_executor(settings.jobs, settings.scheduler) as executor:
+        return run_graph(tasks, settings, executor, done)
+
+
+__all__ = ["BuildResult", "Failed", "Outcome", "Skipped", "build_library", "render_tasks"]

@@ -16,6 +16,7 @@ from innerchild_audio.digests import file_sha256
 from innerchild_audio.errors import UsageError
 from innerchild_audio.export import manifest as manifests
 from innerchild_audio.model import (
+    ENGINES,
     GENERATED_SOUNDS,
     Background,
     BackgroundChange,
@@ -89,6 +90,33 @@ def apply_background(script: Script, sound: str | None) -> Script:
     return replace(script, background=swap(script.background), steps=steps)
 
 
+def parse_voice(value: str) -> tuple[str, str | None]:
+    """"piper:joe" -> ("piper", "joe"); "gtts:com" names the accent; "piper" alone keeps models."""
+    engine, _, model = value.strip().partition(":")
+    if engine not in ENGINES:
+        raise UsageError(f"{value!r}: the engine must be one of {', '.join(ENGINES)}, "
+                         "as ENGINE or ENGINE:MODEL (e.g. piper:joe)", option="voice")
+    return engine, model.strip() or None
+
+
+def apply_voice(script: Script, value: str | None) -> Script:
+    """Every voice of the script speaks with this engine (and model, or gTTS accent)."""
+    if value is None:
+        return script
+    engine, model = parse_voice(value)
+
+    def swap(voice: Voice) -> Voice:
+        if model is None:
+            return replace(voice, engine=engine)
+        if engine == "gtts":
+            return replace(voice, engine=engine, tld=model)
+        return replace(voice, engine=engine, model=model)
+
+    steps = tuple(replace(s, voice=swap(s.voice)) if isinstance(s, (Say, Breathe)) else s
+                  for s in script.steps)
+    return replace(script, voice=swap(script.voice), steps=steps)
+
+
 def voices(script: Script) -> list[Voice]:
     """Every distinct voice the script speaks with, the script's own first."""
     found = {script.voice: None}
@@ -129,7 +157,7 @@ def prepare(path: Path, options: RenderOptions) -> Prepared:
     script = load_script(path, vars=dict(options.vars))
     root = script.path.parent
     podcast = podcast_defaults(root)
-    script = apply_background(script, background)
+    script = apply_voice(apply_background(script, background), options.voice)
     files = [*script.files, *script.assets, *_model_files(script)]
     if background not in (None, "none", *GENERATED_SOUNDS):
         files.append(Path(background))  # type: ignore[arg-type]
@@ -158,5 +186,5 @@ def is_unchanged(prepared: Prepared, out_dir: Path) -> bool:
             and manifests.outputs_present(existing, out_dir))
 
 
-__all__ = ["AUDIO_SUFFIXES", "Prepared", "apply_background", "is_unchanged", "prepare",
-           "resolve_background", "voices"]
+__all__ = ["AUDIO_SUFFIXES", "Prepared", "apply_background", "apply_voice", "is_unchanged",
+           "parse_voice", "prepare", "resolve_background", "voices"]
