@@ -19,8 +19,7 @@ from innerchild_audio.inputs import is_unchanged, prepare
 from innerchild_audio.library import find_scripts
 from innerchild_audio.options import DEFAULT_LIBRARY, RenderOptions, RunSettings
 from innerchild_audio.render import RenderResult
-from innerchild_audio.scale.executor import open_executor
-from innerchild_audio.scale.graph import GraphStats, SessionOutcome, SessionTask, run_graph
+from innerchild_audio.scale.graph import GraphStats, SessionOutcome, SessionTask, run_tasks
 
 
 @dataclass(frozen=True)
@@ -106,23 +105,14 @@ def build_library(
             tasks.append(SessionTask(path, prepared))
         except InnerChildError as error:
             record(Failed(path, error))
-    result.stats = render_tasks(tasks, settings, record)
+
+    def done(task: SessionTask, outcome: SessionOutcome) -> None:
+        record(outcome if isinstance(outcome, RenderResult) else Failed(task.source, outcome))
+
+    result.stats = run_tasks(tasks, settings, done)
     order = {path: index for index, path in enumerate(slugs.values())}
     result.rendered.sort(key=lambda r: order.get(r.script_path, len(order)))
     return result
 
 
-def render_tasks(tasks: list[SessionTask], settings: RunSettings,
-                 record: Callable[[Outcome], None]) -> GraphStats | None:
-    """Run the tasks as one graph on the executor `settings` asks for."""
-    if not tasks:
-        return None
-
-    def done(task: SessionTask, outcome: SessionOutcome) -> None:
-        record(outcome if isinstance(outcome, RenderResult) else Failed(task.source, outcome))
-
-    with open_executor(settings.jobs, settings.scheduler) as executor:
-        return run_graph(tasks, settings, executor, done)
-
-
-__all__ = ["BuildResult", "Failed", "Outcome", "Skipped", "build_library", "render_tasks"]
+__all__ = ["BuildResult", "Failed", "Outcome", "Skipped", "build_library"]

@@ -30,13 +30,12 @@ from innerchild_audio.options import RunSettings
 from innerchild_audio.render import RenderResult
 from innerchild_audio.scale import jobs
 from innerchild_audio.scale.bundle import pack
-from innerchild_audio.scale.executor import Executor, lost_worker_message
+from innerchild_audio.scale.executor import Executor, lost_worker_message, open_executor
 
 log = logging.getLogger(__name__)
 
 MAX_CHUNK: Final = 8  # sentences per speech job: few enough to share out, enough to pay off
 MAX_ATTEMPTS: Final = 3  # local jobs whose worker process died run again this often
-PROGRESS_SLUG: Final = "build"
 
 
 @dataclass(frozen=True)
@@ -159,8 +158,11 @@ def _failure(error: BaseException, what: str) -> InnerChildError:
 
 
 def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Executor,
-              on_done: OnDone) -> GraphStats:
-    """Render every task; `on_done` hears of each session (a result or an error) once."""
+              on_done: OnDone, label: str = "build") -> GraphStats:
+    """Render every task; `on_done` hears of each session (a result or an error) once.
+
+    Progress goes to `settings.progress` under `label`: stages "sentences" and "sessions".
+    """
     from innerchild_audio.plan import lay_out
     from innerchild_audio.speech import resolve_voices_dir
     from innerchild_audio.timeline import SpeechRequest
@@ -280,13 +282,13 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
         session.failed = isinstance(outcome, InnerChildError)
         finished += 1
         on_done(session.task, outcome)
-        settings.report(PROGRESS_SLUG, "sessions",
+        settings.report(label, "sessions",
                         f"{finished}/{len(sessions)} sessions ({session.task.prepared.script.slug}"
                         f"{' failed' if session.failed else ''})",
                         done=finished, total=len(sessions),
                         eta_s=_eta(started, finished, len(sessions)))
 
-    settings.report(PROGRESS_SLUG, "speech",
+    settings.report(label, "sentences",
                     f"{stats.unique} sentences, {stats.cached} cached, {missing} to speak "
                     f"on {executor.workers} {executor.kind} worker(s)",
                     done=stats.cached, total=stats.unique)
@@ -313,7 +315,7 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
                 if result.clips:
                     _fill_cache(keys, sentences, item.keys, result)
                 spoken += len(item.keys)
-                settings.report(PROGRESS_SLUG, "speech", f"{spoken}/{stats.unique} sentences",
+                settings.report(label, "sentences", f"{spoken}/{stats.unique} sentences",
                                 done=spoken, total=stats.unique,
                                 eta_s=_eta(started, spoken - stats.cached,
                                            stats.unique - stats.cached))
@@ -351,6 +353,15 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
     return stats
 
 
+def run_tasks(tasks: Sequence[SessionTask], settings: RunSettings,
+              on_done: OnDone, label: str = "build") -> GraphStats | None:
+    """Run the tasks as one graph on the executor `settings` asks for (None: no tasks)."""
+    if not tasks:
+        return None
+    with open_executor(settings.jobs, settings.scheduler) as executor:
+        return run_graph(tasks, settings, executor, on_done, label)
+
+
 def _fill_cache(keys: _Keys, sentences: dict[str, _Sentence], chunk: list[str],
                 done: jobs.SpeechDone) -> None:
     """The caller's cache gets what a worker with its own cache spoke."""
@@ -366,4 +377,4 @@ def _fill_cache(keys: _Keys, sentences: dict[str, _Sentence], chunk: list[str],
                                 clip.sample_rate))
 
 
-__all__ = ["GraphStats", "SessionOutcome", "SessionTask", "run_graph"]
+__all__ = ["GraphStats", "SessionOutcome", "SessionTask", "run_graph", "run_tasks"]
