@@ -190,3 +190,63 @@ def test_the_voice_column_and_progress_lines(script: Path, cache: Path, tmp_path
     manifest = json.loads((out / "letter-sam-piper-joe.manifest.json").read_text())
     assert manifest["engine"] == "piper" and manifest["voice"]["model"] == "joe"
     assert "letter batch: 1/1 sessions (letter-sam-piper-joe) ETA 0:00" in stderr
+
+
+def test_plain_imports_leave_dask_alone() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, innerchild_audio.cli, innerchild_audio.build, "
+            "innerchild_audio.scale.batch;"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_scheduler_that_does_not_answer(script: Path, cache: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from innerchild_audio.scale import executor
+
+    monkeypatch.setattr(executor, "CONNECT_TIMEOUT_S", 1)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    rows = tmp_path / "rows.csv"
+    rows.write_text("name\nSam\n", encoding="utf-8")
+    monkeypatch.setenv("INNERCHILD_SCHEDULER", f"tcp://127.0.0.1:{port}")
+    code, _, stderr = batch(script, rows, tmp_path / "out", cache)
+    assert code == 2
+    assert f"--scheduler tcp://127.0.0.1:{port}: cannot reach the Dask scheduler" in stderr
+    assert "dask scheduler" in stderr and not (tmp_path / "out").exists()
+
+
+def test_a_local_worker_process_that_dies(script: Path, cache: Path, tmp_path: Path) -> None:
+    """Its jobs run again on fresh processes; the batch completes with nothing partial."""
+    import os
+    import signal
+
+    from innerchild_audio.options import ProgressEvent
+    from innerchild_audio.scale import executor
+
+    killed: list[int] = []
+
+    def kill_the_workers(event: ProgressEvent) -> None:
+        if event.stage == "sessions" and not killed:  # one done, the others queued or running
+            pool = executor._pools[2]
+            for pid in list(pool._processes):  # type: ignore[attr-defined]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text("name,length\n" + "".join(f"{n},6s\n" for n in ("Ana", "Ben", "Cleo", "Dev")))
+    out = tmp_path / "out"
+    result = run_batch(script, rows, settings=RunSettings(out_dir=out, jobs=2, cache_dir=cache,
+                                                          progress=kill_the_workers))
+    assert killed
+    assert result.count("rendered") == 4, [o.summary() for o in result.outcomes]
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    for name in ("ana", "ben", "cleo", "dev"):
+        assert duration_s(out / f"letter-{name}-6s.mp3") == pytest.approx(6.0, abs=0.1)
