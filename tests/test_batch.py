@@ -250,3 +250,17 @@ def test_a_local_worker_process_that_dies(script: Path, cache: Path, tmp_path: P
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
     for name in ("ana", "ben", "cleo", "dev"):
         assert duration_s(out / f"letter-{name}-6s.mp3") == pytest.approx(6.0, abs=0.1)
+
+
+def test_auto_is_chosen_once_by_the_caller(script: Path, cache: Path, tmp_path: Path) -> None:
+    """Workers speak with the caller's choice (here offline: Piper), never choosing again."""
+    script.write_text(LETTER.replace("engine: piper", "engine: auto"), encoding="utf-8")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("name,length\nSam,6s\nAlex,6s\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_batch(script, rows, settings=RunSettings(out_dir=out, jobs=2, cache_dir=cache))
+    assert result.count("rendered") == 2
+    for output in ("letter-sam-6s", "letter-alex-6s"):
+        manifest = json.loads((out / f"{output}.manifest.json").read_text())
+        assert manifest["engine"] == "piper"
+        assert manifest["options"]["voices"][0]["engine"] == "auto"  # as the script asks

@@ -266,7 +266,7 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
             bundle=pack(prepared), options=prepared.options, slug=prepared.script.slug,
             inputs=prepared.inputs, inputs_hash=prepared.inputs_hash,
             recorded_options=prepared.recorded_options, cache_dir=cache_dir,
-            voices_dir=voices_dir)
+            voices_dir=voices_dir, auto=keys.auto)
         clips: list[Any] = []
         if not executor.shares_cache:
             needed = {job_of[k] for k in session.keys if k in job_of}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from innerchild_audio.errors import ExitStatus, InnerChildError
-from innerchild_audio.model import Voice
+from innerchild_audio.model import Breathe, Say, Script, Voice
 from innerchild_audio.options import RenderOptions
 from innerchild_audio.scale.bundle import Bundle
 from innerchild_audio.timeline import Timeline
@@ -62,6 +62,7 @@ class SessionJob:
     recorded_options: Mapping[str, Any]
     cache_dir: str | None = None
     voices_dir: str | None = None
+    auto: str | None = None  # the engine `auto` chose for the whole run (said once, by the caller)
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,19 @@ def _fill_cache(cache_dir: str | None, packs: Sequence[ClipPack]) -> None:
                       Clip(np.frombuffer(clip.samples, dtype=np.float32), clip.sample_rate))
 
 
+def _without_auto(script: Script, auto: str | None, slug: str) -> Script:
+    """The script under its output name, its `auto` voices speaking with the run's choice."""
+    if auto is None:
+        return replace(script, slug=slug)
+
+    def resolved(voice: Voice) -> Voice:
+        return replace(voice, engine=auto) if voice.engine == "auto" else voice
+
+    steps = tuple(replace(s, voice=resolved(s.voice)) if isinstance(s, (Say, Breathe)) else s
+                  for s in script.steps)
+    return replace(script, slug=slug, voice=resolved(script.voice), steps=steps)
+
+
 def render_session(job: SessionJob, *packs: ClipPack) -> SessionDone | JobError:
     """Render one session in a folder of its own; its files come back as bytes.
 
@@ -175,8 +189,10 @@ def render_session(job: SessionJob, *packs: ClipPack) -> SessionDone | JobError:
         options = job.options
         if job.bundle.background is not None:
             options = replace(options, background=str(work / "src" / job.bundle.background))
+        if job.auto is not None and options.engine == "auto":
+            options = replace(options, engine=job.auto)
         prepared = prepare(script_path, options)
-        prepared = replace(prepared, script=replace(prepared.script, slug=job.slug),
+        prepared = replace(prepared, script=_without_auto(prepared.script, job.auto, job.slug),
                            inputs=dict(job.inputs), inputs_hash=job.inputs_hash,
                            recorded_options=dict(job.recorded_options))
         settings = RunSettings(out_dir=work / "out", jobs=1,
