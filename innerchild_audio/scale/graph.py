@@ -75,7 +75,8 @@ class _Sentence:
 class _Session:
     task: SessionTask
     keys: list[str]
-    waiting: set[int] = field(default_factory=set)  # speech jobs not yet done
+    needs: frozenset[int] = frozenset()  # the speech jobs with its sentences
+    waiting: set[int] = field(default_factory=set)  # those not yet done
     attempts: int = 0
     failed: bool = False
 
@@ -85,6 +86,7 @@ class _Speech:
     job: jobs.SpeechJob
     keys: list[str]
     sessions: list[int] = field(default_factory=list)
+    unfinished: int = 0  # sessions that need it and are not done
     future: Any = None
     attempts: int = 0
 
@@ -157,24 +159,21 @@ def _failure(error: BaseException, what: str) -> InnerChildError:
     return RenderError(f"{what} failed in its worker: {type(error).__name__}: {error}")
 
 
-def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Executor,
-              on_done: OnDone, label: str = "build") -> GraphStats:
-    """Render every task; `on_done` hears of each session (a result or an error) once.
+@dataclass
+class _Plan:
+    sentences: dict[str, _Sentence]  # cache key -> what to speak
+    sessions: list[_Session]
+    speech: list[_Speech]
+    job_of: dict[str, int]  # cache key -> the speech job that makes it
+    cached: set[str]  # keys the caller's cache has
 
-    Progress goes to `settings.progress` under `label`: stages "sentences" and "sessions".
-    """
+
+def _plan(tasks: Sequence[SessionTask], keys: _Keys, executor: Executor, stats: GraphStats,
+          folders: tuple[str | None, str | None], on_done: OnDone) -> _Plan:
+    """Lay out every session, key its sentences, and cut what is missing into speech jobs."""
     from innerchild_audio.plan import lay_out
-    from innerchild_audio.speech import resolve_voices_dir
     from innerchild_audio.timeline import SpeechRequest
 
-    keys = _Keys(settings)
-    stats = GraphStats(sessions=len(tasks), workers=executor.workers, executor=executor.kind)
-    # Workers on this machine use the caller's folders; Dask workers their own defaults.
-    cache_dir = str(keys.cache.root) if executor.shares_cache else None
-    voices_dir = (str(resolve_voices_dir(settings.voices_dir))
-                  if executor.shares_cache or settings.voices_dir else None)
-
-    # Lay out every session and key its sentences.
     laid_out: list[tuple[SessionTask, list[SpeechRequest]]] = []
     for task in tasks:
         try:
@@ -205,7 +204,8 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
     cached = {key for key in sentences if keys.cache.has(sentences[key].engine, key)}
     stats.cached = len(cached)
 
-    # Speech jobs: the missing sentences by voice, in the order sessions first need them.
+    # The missing sentences by voice, in the order sessions first need them, in chunks
+    # small enough to share out among the workers.
     groups: dict[tuple[str, Voice], list[str]] = {}
     for key, sentence in sentences.items():
         if key not in cached:
@@ -214,6 +214,7 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
     job_of: dict[str, int] = {}
     missing = len(sentences) - len(cached)
     size = max(1, min(MAX_CHUNK, math.ceil(missing / max(1, 2 * executor.workers))))
+    cache_dir, voices_dir = folders
     for (engine, voice), group in groups.items():
         for start in range(0, len(group), size):
             chunk = group[start:start + size]
@@ -225,9 +226,31 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
                 return_clips=not executor.shares_cache), chunk))
     stats.speech_jobs = len(speech)
     for index, session in enumerate(sessions):
-        session.waiting = {job_of[k] for k in session.keys if k in job_of}
-        for job_index in session.waiting:
+        session.needs = frozenset(job_of[k] for k in session.keys if k in job_of)
+        session.waiting = set(session.needs)
+        for job_index in session.needs:
             speech[job_index].sessions.append(index)
+            speech[job_index].unfinished += 1
+    return _Plan(sentences, sessions, speech, job_of, cached)
+
+
+def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Executor,
+              on_done: OnDone, label: str = "build") -> GraphStats:
+    """Render every task; `on_done` hears of each session (a result or an error) once.
+
+    Progress goes to `settings.progress` under `label`: stages "sentences" and "sessions".
+    """
+    from innerchild_audio.speech import resolve_voices_dir
+
+    keys = _Keys(settings)
+    stats = GraphStats(sessions=len(tasks), workers=executor.workers, executor=executor.kind)
+    # Workers on this machine use the caller's folders; Dask workers their own defaults.
+    cache_dir = str(keys.cache.root) if executor.shares_cache else None
+    voices_dir = (str(resolve_voices_dir(settings.voices_dir))
+                  if executor.shares_cache or settings.voices_dir else None)
+    plan = _plan(tasks, keys, executor, stats, (cache_dir, voices_dir), on_done)
+    sentences, sessions, speech, cached = plan.sentences, plan.sessions, plan.speech, plan.cached
+    missing = stats.unique - stats.cached
 
     # Clips the caller has go to the workers once, when workers keep their own caches.
     shared: dict[str, Any] = {}
@@ -269,8 +292,7 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
             voices_dir=voices_dir, auto=keys.auto)
         clips: list[Any] = []
         if not executor.shares_cache:
-            needed = {job_of[k] for k in session.keys if k in job_of}
-            clips = [speech[i].future for i in sorted(needed)]
+            clips = [speech[i].future for i in sorted(session.needs)]
             clips += [shared[k] for k in session.keys if k in shared]
         watch("session", index, executor.submit(jobs.render_session, job, *clips))
 
@@ -281,6 +303,10 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
             return
         session.failed = isinstance(outcome, InnerChildError)
         finished += 1
+        for job_index in session.needs:
+            speech[job_index].unfinished -= 1
+            if speech[job_index].unfinished == 0:
+                speech[job_index].future = None  # lets Dask forget its clips
         on_done(session.task, outcome)
         settings.report(label, "sessions",
                         f"{finished}/{len(sessions)} sessions ({session.task.prepared.script.slug}"
@@ -301,13 +327,12 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
     while outstanding:
         kind, index, future = events.get()
         outstanding -= 1
-        error = future.exception()
+        result, error = _settled(future)
         if kind == "speech":
             item = speech[index]
             if error is not None and executor.recover(error) and item.attempts < MAX_ATTEMPTS:
                 submit_speech(index)
                 continue
-            result = future.result() if error is None else None
             if isinstance(result, jobs.SpeechDone):
                 stats.synthesized += result.synthesized
                 stats.model_calls += result.model_calls
@@ -329,8 +354,6 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
                            else _failure(error, f"speaking {len(item.keys)} sentences"))  # type: ignore[arg-type]
                 for session_index in item.sessions:
                     finish(session_index, problem)
-            if executor.shares_cache:
-                item.future = None  # nothing on it is needed any more
         else:
             session = sessions[index]
             if error is not None and executor.recover(error) and session.attempts < MAX_ATTEMPTS:
@@ -340,7 +363,6 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
             if error is not None:
                 finish(index, _failure(error, f"rendering {slug}"))
                 continue
-            result = future.result()
             if isinstance(result, jobs.JobError):
                 finish(index, jobs.RemoteError(result))
                 continue
@@ -351,6 +373,14 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
     for item in speech:
         item.future = None  # lets Dask forget the clips
     return stats
+
+
+def _settled(future: Any) -> tuple[Any, BaseException | None]:
+    """(result, None) or (None, why not); a cancelled future raises rather than answers."""
+    try:
+        return future.result(), None
+    except BaseException as error:  # the job's own exception, or the executor's
+        return None, error
 
 
 def run_tasks(tasks: Sequence[SessionTask], settings: RunSettings,
