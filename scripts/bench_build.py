@@ -30,7 +30,7 @@ from pathlib import Path
 from innerchild_audio.build import build_library
 from innerchild_audio.options import RenderOptions, RunSettings
 from innerchild_audio.scale.batch import run_batch
-from innerchild_audio.scale.executor import open_executor
+from innerchild_audio.scale.executor import open_executor, stop_local_workers
 
 REPO = Path(__file__).resolve().parent.parent
 DASK = str(Path(sys.executable).with_name("dask"))
@@ -84,6 +84,14 @@ def _peak_after(seconds: float) -> tuple[int, float]:
     return os.getpid(), peak_rss_mib()
 
 
+def worker_peaks() -> str:
+    """The peak memory of each local worker process of the last --jobs 2 run."""
+    with open_executor(jobs=2) as executor:  # the pool that run used (kept for later runs)
+        futures = [executor.submit(_peak_after, 1.0) for _ in range(4)]
+        peaks = dict(f.result() for f in futures)
+    return ", ".join(f"{p:.0f}" for p in sorted(peaks.values()))
+
+
 def timed(label: str, func, *args, **kwargs):
     started = time.perf_counter()
     result = func(*args, **kwargs)
@@ -95,6 +103,7 @@ def timed(label: str, func, *args, **kwargs):
 def library_build(tmp: Path) -> None:
     print("library build, cold (empty cache), --engine piper:")
     results = {}
+    stop_local_workers()
     for jobs in (1, 2):
         settings = RunSettings(out_dir=tmp / f"lib-{jobs}", jobs=jobs,
                                cache_dir=tmp / f"lib-cache-{jobs}")
@@ -112,7 +121,9 @@ def library_build(tmp: Path) -> None:
           f"would make {stats.sentences}, {stats.sentences / stats.unique:.2f}x)")
     other = results[2][0].stats
     assert other is not None
-    print(f"  at --jobs 2: model calls {other.model_calls}, voices loaded {other.voices_loaded}")
+    print(f"  at --jobs 2: model calls {other.model_calls}, voices loaded {other.voices_loaded};"
+          f" peak memory per worker {worker_peaks()} MiB")
+    stop_local_workers()
 
 
 def start_cluster(home: Path) -> tuple[str, list[subprocess.Popen]]:
@@ -167,9 +178,7 @@ def personalized_batch(tmp: Path, sessions: int, minutes: float) -> None:
                            settings=RunSettings(out_dir=tmp / "local", jobs=2,
                                                 cache_dir=tmp / "batch-cache-local"))
     assert local.count("rendered") == sessions, [o.summary() for o in local.outcomes]
-    with open_executor(jobs=2) as executor:  # the same pool the batch used
-        peaks = dict(executor.submit(_peak_after, 1.0).result() for _ in range(4))
-    local_peaks = sorted(peaks.values())
+    local_peaks = worker_peaks()
 
     address, processes = start_cluster(tmp)
     try:
@@ -190,7 +199,7 @@ def personalized_batch(tmp: Path, sessions: int, minutes: float) -> None:
           f"Dask / local {remote_rate / local_rate:.2f}  (goal >= 0.85)")
     print(f"  unique sentences {stats.unique} of {stats.sentences}; model calls local "
           f"{local.stats.model_calls}, Dask {stats.model_calls}")
-    print(f"  peak memory per worker: local {', '.join(f'{p:.0f}' for p in local_peaks)} MiB;"
+    print(f"  peak memory per worker: local {local_peaks} MiB;"
           f" Dask {', '.join(f'{p:.0f}' for p in dask_peaks)} MiB")
 
 

@@ -161,6 +161,13 @@ class DaskExecutor:
         self.client.close()
 
 
+def stop_local_workers() -> None:
+    """Stop the worker processes kept for later runs (the next run starts fresh ones)."""
+    while _pools:
+        _, pool = _pools.popitem()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def lost_worker_message(error: BaseException) -> str | None:
     """How a job failed when its worker died, or None for any other failure."""
     if isinstance(error, BrokenProcessPool):
@@ -201,4 +208,4 @@ def open_executor(jobs: int | None = None, scheduler: str | None = None) -> Iter
 
 
 __all__ = ["DaskExecutor", "Executor", "InlineExecutor", "LocalExecutor", "SCHEDULER_ENV",
-           "lost_worker_message", "open_executor", "scheduler_address"]
+           "lost_worker_message", "open_executor", "scheduler_address", "stop_local_workers"]
