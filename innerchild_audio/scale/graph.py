@@ -281,12 +281,21 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
         item.future = executor.submit(jobs.speak, item.job)
         watch("speech", index, item.future)
 
+    bundles: dict[tuple[str, str], Any] = {}
+
+    def bundle_of(prepared: Prepared) -> Any:
+        """The script's files, read and sent once however many rows render it."""
+        identity = (str(prepared.script.path), manifests.inputs_digest(prepared.inputs, {}, ""))
+        if identity not in bundles:
+            bundles[identity] = executor.share([pack(prepared)])[0]
+        return bundles[identity]
+
     def submit_session(index: int) -> None:
         session = sessions[index]
         session.attempts += 1
         prepared = session.task.prepared
         job = jobs.SessionJob(
-            bundle=pack(prepared), options=prepared.options, slug=prepared.script.slug,
+            options=prepared.options, slug=prepared.script.slug,
             inputs=prepared.inputs, inputs_hash=prepared.inputs_hash,
             recorded_options=prepared.recorded_options, cache_dir=cache_dir,
             voices_dir=voices_dir, auto=keys.auto)
@@ -294,7 +303,8 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
         if not executor.shares_cache:
             clips = [speech[i].future for i in sorted(session.needs)]
             clips += [shared[k] for k in session.keys if k in shared]
-        watch("session", index, executor.submit(jobs.render_session, job, *clips))
+        watch("session", index, executor.submit(jobs.render_session, job, bundle_of(prepared),
+                                                *clips))
 
     def finish(index: int, outcome: SessionOutcome) -> None:
         nonlocal finished

@@ -54,7 +54,6 @@ class SpeechDone:
 
 @dataclass(frozen=True)
 class SessionJob:
-    bundle: Bundle
     options: RenderOptions
     slug: str  # the output name
     inputs: Mapping[str, str]  # the caller's view of the inputs, for the manifest
@@ -172,10 +171,11 @@ def _without_auto(script: Script, auto: str | None, slug: str) -> Script:
     return replace(script, slug=slug, voice=resolved(script.voice), steps=steps)
 
 
-def render_session(job: SessionJob, *packs: ClipPack) -> SessionDone | JobError:
+def render_session(job: SessionJob, bundle: Bundle, *packs: ClipPack) -> SessionDone | JobError:
     """Render one session in a folder of its own; its files come back as bytes.
 
-    `packs` are clips for this session (from speech jobs or the caller's cache);
+    `bundle` is the script and its files (shared by the rows of a batch);
+    `packs` are clips for this session (from speech jobs or the caller's cache),
     none when the worker reads the caller's cache folder itself.
     """
     from innerchild_audio.inputs import prepare
@@ -185,10 +185,10 @@ def render_session(job: SessionJob, *packs: ClipPack) -> SessionDone | JobError:
     work = Path(tempfile.mkdtemp(prefix="innerchild-job-"))
     try:
         _fill_cache(job.cache_dir, packs)
-        script_path = job.bundle.unpack(work / "src")
+        script_path = bundle.unpack(work / "src")
         options = job.options
-        if job.bundle.background is not None:
-            options = replace(options, background=str(work / "src" / job.bundle.background))
+        if bundle.background is not None:
+            options = replace(options, background=str(work / "src" / bundle.background))
         if job.auto is not None and options.engine == "auto":
             options = replace(options, engine=job.auto)
         prepared = prepare(script_path, options)
