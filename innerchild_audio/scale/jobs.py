@@ -107,11 +107,12 @@ def job_error(error: InnerChildError) -> JobError:
 
 @functools.lru_cache(maxsize=4)
 def _engines(voices_dir: str | None, threads: int | None) -> Mapping[str, Any]:
-    from innerchild_audio.speech.gtts_engine import GttsEngine
+    """This worker's engines; Piper held to `threads` so the workers share the cores."""
     from innerchild_audio.speech.piper_engine import PiperEngine
+    from innerchild_audio.speech.synth import default_engines
 
     voices = Path(voices_dir) if voices_dir else None
-    return {"gtts": GttsEngine(), "piper": PiperEngine(voices_dir=voices, threads=threads)}
+    return {**default_engines(voices), "piper": PiperEngine(voices_dir=voices, threads=threads)}
 
 
 def speak(job: SpeechJob) -> SpeechDone | JobError:
