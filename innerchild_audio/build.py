@@ -3,7 +3,9 @@
     build_library(Path("meditations"), RenderOptions(), RunSettings())  -> BuildResult
 
 A session is skipped when its inputs hash (see `inputs`) equals the one in the
-manifest on disk and every file that manifest names is there.
+manifest on disk and every file that manifest names is there. The rest run as
+one graph (`scale.graph`): their unique sentences once, then every session, on
+`settings.jobs` local worker processes or on the Dask cluster `settings.scheduler`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from innerchild_audio.errors import InnerChildError, UsageError
 from innerchild_audio.inputs import is_unchanged, prepare
 from innerchild_audio.library import find_scripts
 from innerchild_audio.options import DEFAULT_LIBRARY, RenderOptions, RunSettings
-from innerchild_audio.render import RenderResult, render_prepared
+from innerchild_audio.render import RenderResult
+from innerchild_audio.scale.graph import GraphStats, SessionOutcome, SessionTask, run_tasks
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class BuildResult:
     rendered: list[RenderResult] = field(default_factory=list)
     unchanged: list[Skipped] = field(default_factory=list)
     failed: list[Failed] = field(default_factory=list)
+    stats: GraphStats | None = None  # what the graph did (None: nothing to render)
 
     @property
     def total(self) -> int:
@@ -82,6 +86,7 @@ def build_library(
     ensure_folder(settings.out_dir)
     result = BuildResult()
     slugs: dict[str, Path] = {}
+    tasks: list[SessionTask] = []
 
     def record(outcome: Outcome) -> None:
         result.add(outcome)
@@ -99,9 +104,16 @@ def build_library(
             if not force and is_unchanged(prepared, settings.out_dir):
                 record(Skipped(path, settings.out_dir / f"{slug}.mp3"))
                 continue
-            record(render_prepared(prepared, settings))
+            tasks.append(SessionTask(path, prepared))
         except InnerChildError as error:
             record(Failed(path, error))
+
+    def done(task: SessionTask, outcome: SessionOutcome) -> None:
+        record(outcome if isinstance(outcome, RenderResult) else Failed(task.source, outcome))
+
+    result.stats = run_tasks(tasks, settings, done)
+    order = {path: index for index, path in enumerate(slugs.values())}
+    result.rendered.sort(key=lambda r: order.get(r.script_path, len(order)))
     return result
 
 

@@ -20,6 +20,7 @@ from innerchild_audio.digests import file_sha256
 from innerchild_audio.errors import UsageError
 from innerchild_audio.export import manifest as manifests
 from innerchild_audio.model import (
+    ENGINES,
     GENERATED_SOUNDS,
     Background,
     BackgroundChange,
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 
     from innerchild_audio.export.tags import Cover
 
-FALLBACK_COVER_KEY: Final = "(cover from the podcast)"
 AUDIO_SUFFIXES: Final = (".wav", ".mp3", ".flac", ".ogg", ".m4a", ".aac", ".opus")
 
 
@@ -114,6 +114,33 @@ def apply_background(script: Script, sound: str | None) -> Script:
     return replace(script, background=swap(script.background), steps=steps)
 
 
+def parse_voice(value: str) -> tuple[str, str | None]:
+    """"piper:joe" -> ("piper", "joe"); "gtts:com" names the accent; "piper" alone keeps models."""
+    engine, _, model = value.strip().partition(":")
+    if engine not in ENGINES:
+        raise UsageError(f"{value!r}: the engine must be one of {', '.join(ENGINES)}, "
+                         "as ENGINE or ENGINE:MODEL (e.g. piper:joe)", option="voice")
+    return engine, model.strip() or None
+
+
+def apply_voice(script: Script, value: str | None) -> Script:
+    """Every voice of the script speaks with this engine (and model, or gTTS accent)."""
+    if value is None:
+        return script
+    engine, model = parse_voice(value)
+
+    def swap(voice: Voice) -> Voice:
+        if model is None:
+            return replace(voice, engine=engine)
+        if engine == "gtts":
+            return replace(voice, engine=engine, tld=model)
+        return replace(voice, engine=engine, model=model)
+
+    steps = tuple(replace(s, voice=swap(s.voice)) if isinstance(s, (Say, Breathe)) else s
+                  for s in script.steps)
+    return replace(script, voice=swap(script.voice), steps=steps)
+
+
 def voices(script: Script) -> list[Voice]:
     """Every distinct voice the script speaks with, the script's own first."""
     found = {script.voice: None}
@@ -154,14 +181,14 @@ def prepare(path: Path, options: RenderOptions) -> Prepared:
     script = load_script(path, vars=dict(options.vars), asset_dirs=options.asset_dirs)
     root = script.path.parent
     podcast = podcast_defaults(root)
-    script = apply_background(script, background)
+    script = apply_voice(apply_background(script, background), options.voice)
     files = [*script.files, *script.assets, *_model_files(script)]
     if background not in (None, "none", *GENERATED_SOUNDS):
         files.append(Path(background))  # type: ignore[arg-type]
-    inputs = {_relative(f, root): file_sha256(f) for f in dict.fromkeys(files)}
     fallback = podcast_cover(podcast) if script.cover is None else None
-    if fallback is not None:  # the podcast's cover, or the one drawn for it
-        inputs[FALLBACK_COVER_KEY] = hashlib.sha256(fallback.data).hexdigest()
+    if fallback is not None and podcast.cover is not None:
+        files.append(podcast.cover)  # a file of the library, hashed like the others
+    inputs = {_relative(f, root): file_sha256(f) for f in dict.fromkeys(files)}
     recorded = {
         "engine": options.engine,  # as asked; the manifest's "engine" is the one that spoke
         "voices": [_voice_dict(v) for v in voices(script)],
@@ -173,6 +200,8 @@ def prepare(path: Path, options: RenderOptions) -> Prepared:
         "warnings": options.warnings,
         "album": podcast.album,
     }
+    if fallback is not None and podcast.cover is None:  # the cover drawn for the podcast
+        recorded["drawn_cover_sha256"] = hashlib.sha256(fallback.data).hexdigest()
     digest = manifests.inputs_digest(inputs, recorded, f"innerchild-audio {__version__}")
     return Prepared(script, options, podcast.album, fallback, inputs, digest, recorded)
 
@@ -184,5 +213,5 @@ def is_unchanged(prepared: Prepared, out_dir: Path) -> bool:
             and manifests.outputs_present(existing, out_dir))
 
 
-__all__ = ["AUDIO_SUFFIXES", "Prepared", "apply_background", "is_unchanged", "prepare",
-           "resolve_background", "voices"]
+__all__ = ["AUDIO_SUFFIXES", "Prepared", "apply_background", "apply_voice", "is_unchanged",
+           "parse_voice", "prepare", "resolve_background", "voices"]

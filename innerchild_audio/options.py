@@ -51,6 +51,7 @@ class RenderOptions:
     vars: Mapping[str, str] = field(default_factory=dict)
     # a generated sound's name, a sound file, a pydub AudioSegment, "none", or None: the script's
     background: str | AudioSegment | None = None
+    voice: str | None = None  # "ENGINE" or "ENGINE:MODEL" for every voice; None: the script's
     stereo: bool = False
     bitrate_kbps: int | None = None  # None: 96 mono, 128 stereo
     warnings: bool = True
@@ -83,7 +84,8 @@ class RunSettings:
     """How this run works; changes nothing in what it produces."""
 
     out_dir: Path = DEFAULT_OUT_DIR  # where sessions land
-    jobs: int | None = None  # parallel speech workers; None: the CPU cores
+    jobs: int | None = None  # parallel workers (processes, or speech threads); None: the cores
+    scheduler: str | None = None  # a Dask scheduler ("tcp://HOST:8786") to run sessions on
     cache_dir: Path | None = None  # None: $INNERCHILD_CACHE_DIR, else the user cache folder
     voices_dir: Path | None = None  # None: $INNERCHILD_VOICES_DIR, else the user data folder
     progress: ProgressCallback | None = None

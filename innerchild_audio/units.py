@@ -47,13 +47,18 @@ def parse_level_db(value: object) -> float:
     """Decibels from `-20 dB`, `-20dB` or a bare number."""
     if isinstance(value, bool):
         raise ValueError(f"expected a level ({LEVEL_FORMS}), got {value!r}")
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        match = _LEVEL_RE.fullmatch(value.strip())
-        if match:
-            return float(match.group(1))
-    raise ValueError(f"expected a level ({LEVEL_FORMS}), got {value!r}")
+    number: float | None = None
+    try:
+        if isinstance(value, (int, float)):
+            number = float(value)
+        elif isinstance(value, str) and (match := _LEVEL_RE.fullmatch(value.strip())):
+            number = float(match.group(1))
+    except OverflowError:  # a number of hundreds of digits
+        number = math.inf
+    if number is None or not math.isfinite(number):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+        raise ValueError(f"expected a level ({LEVEL_FORMS}), got {shown}")
+    return number
 
 
 def format_duration(ms: int) -> str:

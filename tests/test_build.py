@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from innerchild_audio.build import build_library
 from innerchild_audio.cli import main
-from innerchild_audio.inputs import FALLBACK_COVER_KEY
 from innerchild_audio.options import RunSettings
 
 ONE = """\
@@ -147,8 +146,8 @@ def test_the_library_function(library: Path, cache: Path, tmp_path: Path) -> Non
                           on_outcome=lambda o: seen.append(type(o).__name__))
     assert [r.slug for r in first.rendered] == ["one", "two"] and seen == ["RenderResult"] * 2
     manifest = json.loads((out / "one.manifest.json").read_text())
-    # the drawn podcast cover every session carries is an input too
-    assert set(manifest["inputs"]) == {"one.yaml", "parts/intro.yaml", FALLBACK_COVER_KEY}
+    assert set(manifest["inputs"]) == {"one.yaml", "parts/intro.yaml"}
+    assert len(manifest["options"]["drawn_cover_sha256"]) == 64  # the cover it carries
     assert manifest["engine"] == "piper" and manifest["options"]["engine"] is None
     second = build_library(library, settings=settings)
     assert not second.rendered and [s.mp3_path.name for s in second.unchanged] == [

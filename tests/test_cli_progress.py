@@ -31,3 +31,21 @@ def test_speech_bar_then_stage_lines():
     assert "calm: speech [############------------] 2/4 (2 cached, 0 new) ETA --:--" in out
     assert "3/4 (2 cached, 1 new) ETA 1:05" in out
     assert out.endswith("\ncalm: mix mixing 10m to measure it\n")  # the bar's line ended first
+
+
+def test_a_builds_sentences_and_sessions_share_one_bar_on_a_terminal():
+    stream = Tty()
+    draw = TerminalProgress(stream)
+    draw(ProgressEvent("build", "sentences", "4/10 sentences", done=4, total=10, eta_s=30.0))
+    draw(ProgressEvent("build", "sessions", "1/4 sessions (calm)", done=1, total=4, eta_s=90.0))
+    out = stream.getvalue()
+    assert out.endswith("\rbuild: sentences [#########---------------] 4/10  "
+                        "sessions [######------------------] 1/4 ETA 1:30\x1b[K")
+
+
+def test_a_builds_counts_are_plain_lines_elsewhere():
+    stream = io.StringIO()
+    draw = TerminalProgress(stream)
+    draw(ProgressEvent("build", "sessions", "1/4 sessions (calm)", done=1, total=4, eta_s=90.0))
+    draw(ProgressEvent("calm", "speech", "1 cached, 0 new", done=1, total=3))
+    assert stream.getvalue() == "build: 1/4 sessions (calm) ETA 1:30\n"

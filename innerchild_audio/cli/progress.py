@@ -1,4 +1,8 @@
-"""Drawing a run's progress on stderr: a bar with ETA for speech, a line per stage."""
+"""Drawing a run's progress on stderr: a bar with ETA for speech, a line per stage.
+
+A build's or batch's own counts (stages "sentences" and "sessions") are bars on
+a terminal and plain lines elsewhere (a log keeps them); the rest is for terminals.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Final, TextIO
 from innerchild_audio.options import ProgressEvent
 
 BAR_WIDTH: Final = 24
+RUN_STAGES: Final = ("sentences", "sessions")  # a whole build's counts
 
 
 def _clock(seconds: float | None) -> str:
@@ -24,15 +29,31 @@ class TerminalProgress:
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = self.stream.isatty()
         self._bar_open = False
+        self._run: dict[str, ProgressEvent] = {}
 
     def __call__(self, event: ProgressEvent) -> None:
         if not self.enabled:
+            if event.stage in RUN_STAGES:
+                self.stream.write(f"{event.slug}: {event.message} ETA {_clock(event.eta_s)}\n")
+                self.stream.flush()
             return
         if event.stage == "speech" and event.done:
             filled = BAR_WIDTH * event.done // max(event.total, 1)
             bar = "#" * filled + "-" * (BAR_WIDTH - filled)
             self.stream.write(f"\r{event.slug}: speech [{bar}] {event.done}/{event.total} "
                               f"({event.message}) ETA {_clock(event.eta_s)}\x1b[K")
+            self._bar_open = True
+        elif event.stage in RUN_STAGES and event.total:
+            self._run[event.stage] = event
+            parts = []
+            for stage in RUN_STAGES:
+                if stage in self._run:
+                    seen = self._run[stage]
+                    filled = BAR_WIDTH * seen.done // seen.total
+                    bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+                    parts.append(f"{stage} [{bar}] {seen.done}/{seen.total}")
+            self.stream.write(f"\r{event.slug}: {'  '.join(parts)} ETA {_clock(event.eta_s)}"
+                              "\x1b[K")
             self._bar_open = True
         else:
             self._end_bar()

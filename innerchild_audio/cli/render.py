@@ -26,6 +26,7 @@ from innerchild_audio.library import find_scripts
 from innerchild_audio.model import ENGINES
 from innerchild_audio.options import DEFAULT_LIBRARY, DEFAULT_OUT_DIR, RenderOptions, RunSettings
 from innerchild_audio.render import RenderResult, render_script
+from innerchild_audio.scale.executor import SCHEDULER_ENV, scheduler_address
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -48,7 +49,8 @@ def _render_options(func: F) -> F:
         click.option("--bitrate", type=int, metavar="KBPS",
                      help="MP3 CBR bitrate (default 96 mono, 128 stereo)."),
         click.option("--jobs", type=click.IntRange(min=1),
-                     help="Parallel speech synthesis (default: the CPU cores)."),
+                     help="Parallel work: speech for render, worker processes for build "
+                          "and batch (default: the CPU cores)."),
         click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
                      envvar="INNERCHILD_CACHE_DIR",
                      help="Speech cache folder (default: $INNERCHILD_CACHE_DIR, else the "
@@ -61,17 +63,24 @@ def _render_options(func: F) -> F:
     return func
 
 
+scheduler_option = click.option(
+    "--scheduler", metavar="tcp://HOST:8786", envvar=SCHEDULER_ENV,
+    help="Render on this Dask cluster (default: $INNERCHILD_SCHEDULER, else worker "
+         "processes here, --jobs of them).")
+
+
 
 def _options_and_settings(engine: str | None, length: str | None, vars_: tuple[str, ...],
                           background: str | None, stereo: bool, bitrate: int | None,
                           warnings: bool, out_dir: Path, jobs: int | None,
-                          cache_dir: Path | None, asset_dirs: tuple[Path, ...] = ()
+                          cache_dir: Path | None, asset_dirs: tuple[Path, ...] = (),
+                          scheduler: str | None = None,
                           ) -> tuple[RenderOptions, RunSettings]:
     options = RenderOptions(engine=engine, length_ms=parse_length(length),
                             vars=parse_vars(vars_), background=background, stereo=stereo,
                             bitrate_kbps=bitrate, warnings=warnings, asset_dirs=asset_dirs)
     settings = RunSettings(out_dir=out_dir, jobs=jobs, cache_dir=cache_dir,
-                           progress=TerminalProgress())
+                           scheduler=scheduler_address(scheduler), progress=TerminalProgress())
     return options, settings
 
 
@@ -108,20 +117,24 @@ def render(files: tuple[Path, ...], out_dir: Path, engine: str | None, length: s
                 type=click.Path(file_okay=False, path_type=Path))
 @_render_options
 @click.option("--force", is_flag=True, help="Render every script, changed or not.")
+@scheduler_option
 @translate_errors
 def build(folder: Path, out_dir: Path, engine: str | None, length: str | None,
           vars_: tuple[str, ...], asset_dirs: tuple[Path, ...], background: str | None,
           stereo: bool, bitrate: int | None, jobs: int | None, cache_dir: Path | None,
-          warnings: bool, force: bool) -> None:
+          warnings: bool, force: bool, scheduler: str | None) -> None:
     """Render every script of the library, skipping sessions whose inputs are unchanged.
 
     Inputs are the script, its parts and assets, the options, the engine and the
-    voice. A script that fails is reported and the others still render.
+    voice. A script that fails is reported and the others still render. The
+    sessions' shared sentences are synthesized once, and sessions render side by
+    side on --jobs worker processes, or on a Dask cluster (--scheduler).
 
     \b
     Examples:
       innerchild build
       innerchild build meditations --engine piper --force
+      innerchild build --scheduler tcp://10.0.0.5:8786
     """
 
     def report(outcome: Outcome) -> None:
@@ -129,7 +142,7 @@ def build(folder: Path, out_dir: Path, engine: str | None, length: str | None,
 
     options, settings = _options_and_settings(engine, length, vars_, background, stereo,
                                               bitrate, warnings, out_dir, jobs, cache_dir,
-                                              asset_dirs)
+                                              asset_dirs, scheduler)
     result = build_library(folder, options, settings, force=force, on_outcome=report)
     total = result.total
     if total == 0:
