@@ -24,6 +24,7 @@ import logging
 import os
 import queue
 import re
+import selectors
 import socket
 import threading
 import time
@@ -83,6 +84,10 @@ _LOG_SAFE: Final = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))
 _BUSY_RESPONSE: Final = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
                          b"Content-Length: 20\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
                          b"503 server is busy\r\n")
+
+
+# An accepted connection: its socket, the client's address and when it was accepted.
+_Accepted = tuple[socket.socket, Any, float]
 
 
 @dataclass(frozen=True)
@@ -479,7 +484,12 @@ class SiteHandler(BaseHTTPRequestHandler):
 
 
 class SiteServer(HTTPServer):
-    """Accepts on one thread and hands each connection to a bounded pool of workers."""
+    """Accepts on one thread and hands each connection to a bounded pool of workers.
+
+    A new connection first waits in a selector (one thread for all of them) until its
+    request starts to arrive, so connections that say nothing hold no worker; they are
+    closed at the timeout.
+    """
 
     def __init__(self, directory: Path, host: str, port: int, *, rewrite_feed: bool,
                  limits: Limits | None = None, allowed_hosts: Iterable[str] = ()) -> None:
@@ -496,11 +506,16 @@ class SiteServer(HTTPServer):
         self._idle = 0  # workers waiting for a connection
         self._queued = 0  # connections handed to the queue and not yet taken
         self._workers: list[threading.Thread] = []
-        self._queue: queue.SimpleQueue[tuple[socket.socket, Any, float] | None] = (
-            queue.SimpleQueue())
+        self._queue: queue.SimpleQueue[_Accepted | None] = queue.SimpleQueue()
+        self._arrivals: queue.SimpleQueue[_Accepted] = queue.SimpleQueue()
+        self._closing = False
         if ":" in host:
             self.address_family = socket.AF_INET6
         super().__init__((host, port), SiteHandler)
+        self._wake, self._waker = socket.socketpair()
+        self._waker.setblocking(False)
+        threading.Thread(target=self._wait_for_requests, name=f"innerchild-wait-{self.port}",
+                         daemon=True).start()
 
     @property
     def port(self) -> int:
@@ -536,24 +551,22 @@ class SiteServer(HTTPServer):
 
     # -- the worker pool -------------------------------------------------------------------
     def has_waiting(self) -> bool:
-        """Is some accepted connection waiting for a worker?"""
-        return self._open > self.limits.workers
+        """Is some connection with a request to read waiting for a worker?"""
+        return self._queued > self._idle
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._lock:
             full = self._open >= self.limits.workers + self.limits.waiting
             if not full:
                 self._open += 1
-                self._queued += 1
-                if self._queued > self._idle and len(self._workers) < self.limits.workers:
-                    name = f"innerchild-serve-{self.port}-{len(self._workers)}"
-                    worker = threading.Thread(target=self._work, name=name, daemon=True)
-                    self._workers.append(worker)
-                    worker.start()
         if full:
             self._refuse(request)
             return
-        self._queue.put((request, client_address, time.monotonic()))
+        self._arrivals.put((request, client_address, time.monotonic()))
+        try:
+            self._waker.send(b"\0")
+        except OSError:  # its buffer is full: the waiting thread is awake anyway
+            pass
 
     def _refuse(self, request: socket.socket) -> None:
         """Too many connections: a 503 sent without waiting, then closed."""
@@ -563,6 +576,53 @@ class SiteServer(HTTPServer):
         except OSError:
             pass
         self.shutdown_request(request)
+
+    def _wait_for_requests(self) -> None:
+        """Hand connections to the workers once they have something to read."""
+        selector = selectors.DefaultSelector()
+        selector.register(self._wake, selectors.EVENT_READ)
+        timeout_s = self.limits.timeout_s
+        while not self._closing:
+            waiting = [key for key in selector.get_map().values() if key.fileobj is not self._wake]
+            first = min((key.data[2] for key in waiting), default=None)
+            wait = None if first is None else max(first + timeout_s - time.monotonic(), 0.0)
+            for key, _ in selector.select(wait):
+                if key.fileobj is self._wake:
+                    try:
+                        self._wake.recv(4096)
+                    except OSError:
+                        pass
+                    while not self._arrivals.empty():
+                        accepted = self._arrivals.get()
+                        selector.register(accepted[0], selectors.EVENT_READ, accepted)
+                else:
+                    selector.unregister(key.fileobj)
+                    self._dispatch(key.data)
+            now = time.monotonic()
+            for key in list(selector.get_map().values()):
+                if key.fileobj is not self._wake and key.data[2] + timeout_s <= now:
+                    selector.unregister(key.fileobj)
+                    self._finished(key.data[0])  # said nothing in time
+        for key in list(selector.get_map().values()):
+            if key.fileobj is not self._wake:
+                self._finished(key.data[0])
+        selector.close()
+        self._wake.close()
+
+    def _dispatch(self, accepted: _Accepted) -> None:
+        with self._lock:
+            self._queued += 1
+            if self._queued > self._idle and len(self._workers) < self.limits.workers:
+                name = f"innerchild-serve-{self.port}-{len(self._workers)}"
+                worker = threading.Thread(target=self._work, name=name, daemon=True)
+                self._workers.append(worker)
+                worker.start()
+        self._queue.put(accepted)
+
+    def _finished(self, request: socket.socket) -> None:
+        self.shutdown_request(request)
+        with self._lock:
+            self._open -= 1
 
     def _work(self) -> None:
         while True:
@@ -581,15 +641,19 @@ class SiteServer(HTTPServer):
             except Exception:
                 self.handle_error(request, client_address)
             finally:
-                self.shutdown_request(request)
-                with self._lock:
-                    self._open -= 1
+                self._finished(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.exception("error while serving %s", client_address)
 
     def server_close(self) -> None:
         super().server_close()
+        self._closing = True
+        try:
+            self._waker.send(b"\0")
+        except OSError:
+            pass
+        self._waker.close()
         with self._lock:
             workers = list(self._workers)
         for _ in workers:

@@ -196,6 +196,22 @@ def test_idle_connections_are_closed_within_the_timeout(server: SiteServer):
             sock.close()
 
 
+def test_connections_that_say_nothing_hold_no_worker(site: Path):
+    server = start(site, workers=2, timeout_s=HANG_S)
+    idle = [connect(server.port) for _ in range(16)]
+    try:
+        # Answered at once, though every worker would be taken if idle connections held one.
+        responses = exchange(server.port, get("/", headers="Connection: close\r\n"))
+        assert [r[0] for r in responses] == [200]
+        assert workers_of(server) == 1
+        assert select.select(idle, [], [], 0)[0] == []  # all still open, waiting
+    finally:
+        for sock in idle:
+            sock.close()
+        server.shutdown()
+        server.server_close()
+
+
 def test_an_idle_keep_alive_connection_is_closed_after_its_reply(server: SiteServer):
     with connect(server.port) as sock:
         sock.sendall(get("/feed.xml"))
