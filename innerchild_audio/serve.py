@@ -12,8 +12,8 @@ anywhere else.
 The server holds under load and hostile clients: connections are served by a bounded pool
 of worker threads, the listen queue is deep enough for a burst, a request must arrive whole
 within the timeout (an idle or drip-feeding connection is closed, not kept forever),
-request bodies are drained when small and the connection closed when not, and a busy
-server closes keep-alive connections instead of letting them hold workers.
+request bodies are drained when small and the connection closed when not, and a
+connection waiting for its next request holds no worker.
 """
 
 from __future__ import annotations
@@ -253,12 +253,12 @@ class SiteHandler(BaseHTTPRequestHandler):
 
     def __init__(self, request: socket.socket, client_address: Any, server: SiteServer,
                  ready_at: float | None = None) -> None:
-        # The first request's deadline counts from the accept: waiting in the queue is
-        # waiting too, so a connection that never speaks is dropped as soon as it is reached.
+        # The deadline counts from when the connection became free for a request (accepted,
+        # or its last reply sent): waiting for a worker is waiting too.
         self._ready_at = time.monotonic() if ready_at is None else ready_at
         self.deadline = self._ready_at + server.limits.timeout_s
         self._said_close = False
-        self._served = False
+        self.parked = False  # idle between requests: handed back to the waiting room
         super().__init__(request, client_address, server)
 
     def setup(self) -> None:
@@ -268,20 +268,32 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.rfile = io.BufferedReader(_DeadlineReader(self.connection, self))
 
     def handle(self) -> None:
+        """Requests while they keep coming; an idle keep-alive connection frees its worker."""
+        self.close_connection = True
         try:
-            super().handle()
+            self.handle_one_request()
+            while not self.close_connection:
+                if not self._next_request_is_here():
+                    self.parked = True
+                    return
+                self.handle_one_request()
         except OSError as error:  # the client went away or stopped reading mid-reply
             log.debug("%s connection ended: %s", self.address_string(), error)
             self.close_connection = True
 
+    def _next_request_is_here(self) -> bool:
+        """Has the next request (or the end of the stream) arrived already? Never waits."""
+        self.deadline = time.monotonic()
+        try:
+            self.rfile.peek(1)
+        except TimeoutError:
+            return False
+        return True
+
     def handle_one_request(self) -> None:
         self.deadline = self._ready_at + self.server.limits.timeout_s
-        if self._served and self.server.has_waiting():
-            # Others wait for a worker: keep-alive only for a request already sent.
-            self.deadline = self._ready_at
         self._said_close = False
         super().handle_one_request()
-        self._served = True
         self._ready_at = time.monotonic()  # a keep-alive connection's idle time starts now
 
     def parse_request(self) -> bool:
@@ -486,9 +498,9 @@ class SiteHandler(BaseHTTPRequestHandler):
 class SiteServer(HTTPServer):
     """Accepts on one thread and hands each connection to a bounded pool of workers.
 
-    A new connection first waits in a selector (one thread for all of them) until its
-    request starts to arrive, so connections that say nothing hold no worker; they are
-    closed at the timeout.
+    A connection waits in a selector (one thread for all of them) until its request starts
+    to arrive, when new and between keep-alive requests, so connections that say nothing
+    hold no worker; they are closed at the timeout.
     """
 
     def __init__(self, directory: Path, host: str, port: int, *, rewrite_feed: bool,
@@ -550,10 +562,6 @@ class SiteServer(HTTPServer):
         return authority.name in self._names or authority.name == self.published_host()
 
     # -- the worker pool -------------------------------------------------------------------
-    def has_waiting(self) -> bool:
-        """Is some connection with a request to read waiting for a worker?"""
-        return self._queued > self._idle
-
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._lock:
             full = self._open >= self.limits.workers + self.limits.waiting
@@ -562,7 +570,11 @@ class SiteServer(HTTPServer):
         if full:
             self._refuse(request)
             return
-        self._arrivals.put((request, client_address, time.monotonic()))
+        self._wait_room((request, client_address, time.monotonic()))
+
+    def _wait_room(self, accepted: _Accepted) -> None:
+        """Wait for the connection's next request without holding a worker."""
+        self._arrivals.put(accepted)
         try:
             self._waker.send(b"\0")
         except OSError:  # its buffer is full: the waiting thread is awake anyway
@@ -637,10 +649,14 @@ class SiteServer(HTTPServer):
                 return
             request, client_address, accepted = item
             try:
-                SiteHandler(request, client_address, self, ready_at=accepted)
+                handler = SiteHandler(request, client_address, self, ready_at=accepted)
             except Exception:
                 self.handle_error(request, client_address)
-            finally:
+                self._finished(request)
+                continue
+            if handler.parked and not self._closing:
+                self._wait_room((request, client_address, time.monotonic()))
+            else:
                 self._finished(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:

@@ -212,6 +212,25 @@ def test_connections_that_say_nothing_hold_no_worker(site: Path):
         server.server_close()
 
 
+def test_idle_keep_alive_connections_hold_no_worker(site: Path):
+    server = start(site, workers=2, timeout_s=HANG_S)
+    clients = [connect(server.port) for _ in range(16)]
+    try:
+        readers = [sock.makefile("rb") for sock in clients]
+        for _ in range(2):  # every connection is kept and serves a second request
+            for sock in clients:
+                sock.sendall(get("/feed.xml"))
+            for reader in readers:
+                status, headers, _ = read_response(reader)
+                assert status == 200 and headers.get("connection") != "close"
+        assert workers_of(server) <= 2
+    finally:
+        for sock in clients:
+            sock.close()
+        server.shutdown()
+        server.server_close()
+
+
 def test_an_idle_keep_alive_connection_is_closed_after_its_reply(server: SiteServer):
     with connect(server.port) as sock:
         sock.sendall(get("/feed.xml"))
