@@ -509,9 +509,9 @@ class SiteServer(HTTPServer):
         self.rewrite_feed = rewrite_feed
         self.limits = limits or Limits()
         self.request_queue_size = self.limits.backlog
-        self._names = set(LOCAL_NAMES) | {host_name(h) for h in allowed_hosts}
-        if host_name(host) not in _WILDCARDS:
-            self._names.add(host_name(host))
+        # Its own address (a wildcard is no address), localhost names, and those it was given.
+        self._names = (set(LOCAL_NAMES) | {host_name(h) for h in (host, *allowed_hosts)}) \
+            - _WILDCARDS
         self._published: tuple[int, str | None] = (-1, None)
         self._lock = threading.Lock()
         self._open = 0  # connections accepted and not yet closed
@@ -534,11 +534,6 @@ class SiteServer(HTTPServer):
         return int(self.server_address[1])
 
     # -- which Host values are ours --------------------------------------------------------
-    def allow_host(self, host: str) -> None:
-        """Answer to this name too (e.g. the LAN address shown to the user)."""
-        with self._lock:
-            self._names.add(host_name(host))
-
     def published_host(self) -> str | None:
         """The host of the feed's published base URL (re-read when feed.xml changes)."""
         feed = self.site_root / FEED_NAME
