@@ -601,7 +601,10 @@ class SiteServer(HTTPServer):
                         pass
                     while not self._arrivals.empty():
                         accepted = self._arrivals.get()
-                        selector.register(accepted[0], selectors.EVENT_READ, accepted)
+                        try:
+                            selector.register(accepted[0], selectors.EVENT_READ, accepted)
+                        except (OSError, ValueError):  # closed meanwhile
+                            self._finished(accepted[0])
                 else:
                     selector.unregister(key.fileobj)
                     self._dispatch(key.data)
