@@ -221,9 +221,11 @@ def kill_trials(work: Path, count: int, clock: Clock, tally: Tally,
         name = NAMES[trial % len(NAMES)] + str(trial)
         process = subprocess.Popen(render_command(script, out, cache, name),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(randomly.uniform(0.0, full_s * 1.1))
-        process.send_signal(signal.SIGKILL)
-        process.wait(30)
+        try:
+            time.sleep(randomly.uniform(0.0, full_s * 1.1))
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
         problems = check_folder(out) + check_cache(cache)
         tally.add(not problems, f"kill {trial}: " + "; ".join(problems))
         committed += committed_name(out) == name
@@ -249,14 +251,19 @@ def concurrent_trials(work: Path, rounds: int, renders: int, clock: Clock, tally
         processes = [subprocess.Popen(render_command(script, out, cache, NAMES[i % 2]),
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                       text=True) for i, out in enumerate(outs)]
-        for process, out in zip(processes, outs, strict=True):
-            _, err = process.communicate(timeout=600)
-            problems = check_folder(out) + check_cache(cache)
-            if process.returncode != 0:
-                problems.append(f"exit {process.returncode}: {err.strip()[-200:]}")
-            elif not list(out.glob("*.manifest.json")):
-                problems.append("no session written")
-            tally.add(not problems, f"round {round_}: " + "; ".join(problems))
+        try:
+            for process, out in zip(processes, outs, strict=True):
+                _, err = process.communicate(timeout=600)
+                problems = check_folder(out) + check_cache(cache)
+                if process.returncode != 0:
+                    problems.append(f"exit {process.returncode}: {err.strip()[-200:]}")
+                elif not list(out.glob("*.manifest.json")):
+                    problems.append("no session written")
+                tally.add(not problems, f"round {round_}: " + "; ".join(problems))
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
 
 
 # -- the server ------------------------------------------------------------------------------
@@ -486,25 +493,28 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small counts (a few minutes)")
     parser.add_argument("--time-cap", type=float, help="stop starting trials after this (s)")
     args = parser.parse_args()
+    # Stopped from outside: unwind, so the server stops and the temporary folder goes.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     counts = dict(server=2, kills=6, rounds=1, renders=3, cap=240.0) if args.quick else \
         dict(server=15, kills=60, rounds=6, renders=4, cap=900.0)
-    clock = Clock(args.time_cap or counts["cap"])
+    cap_s = args.time_cap or counts["cap"]
+    began = time.monotonic()
     names = ["64 concurrent keep-alive clients", "48 idle + 16 drip-feeding clients",
              "range numbers of 4,300 to 9,000 digits", "bad Host, POST body holding a request",
              "server log free of tracebacks", "kill -9 during a render",
              "a render after the kills", "concurrent renders sharing a cache"]
     tallies = {name: Tally(name) for name in names}
-    began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="innerchild-soak-") as folder:
         work = Path(folder)
         (work / "library").mkdir()
         (work / "library" / "soak-session.yaml").write_text(SCRIPT, encoding="utf-8")
-        full_s, strays, committed = kill_trials(work, counts["kills"], clock,
+        # Each part gets its share of the time cap, so the first cannot starve the others.
+        full_s, strays, committed = kill_trials(work, counts["kills"], Clock(cap_s * 0.55),
                                                 tallies[names[5]], tallies[names[6]])
         site = publish(work, work / "killed")
-        server_trials(work, site, counts["server"], clock, tallies)
-        concurrent_trials(work, counts["rounds"], counts["renders"], clock, tallies[names[7]],
-                          full_s)
+        server_trials(work, site, counts["server"], Clock(cap_s * 0.15), tallies)
+        concurrent_trials(work, counts["rounds"], counts["renders"],
+                          Clock(cap_s - (time.monotonic() - began)), tallies[names[7]], full_s)
     print(f"soak: {time.monotonic() - began:.0f} s (one render {full_s:.1f} s)")
     for name in names:
         print(tallies[name].line())
