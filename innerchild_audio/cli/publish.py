@@ -13,6 +13,7 @@ from innerchild_audio.serve import (
     DEFAULT_HOST,
     DEFAULT_PORT,
     LAN_HOST,
+    Limits,
     SiteServer,
     lan_address,
     serve,
@@ -72,9 +73,15 @@ def publish_command(
               help="Listen on all interfaces and show the feed's LAN address as a QR code.")
 @click.option("--published-urls", is_flag=True,
               help="Serve feed.xml as published, instead of pointing its links at this server.")
+@click.option("--allow-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="Answer to this host name too (repeatable); others get 400.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.01), default=10.0,
+              show_default=True, metavar="SECONDS",
+              help="Close a connection that sends no complete request for this long.")
 @translate_errors
 def serve_command(
-    directory: Path, port: int, host: str | None, lan: bool, published_urls: bool
+    directory: Path, port: int, host: str | None, lan: bool, published_urls: bool,
+    allowed_hosts: tuple[str, ...], timeout_s: float,
 ) -> None:
     """Serve the site over HTTP with HEAD and byte ranges, as phones need.
 
@@ -86,9 +93,9 @@ def serve_command(
     if lan and host is not None:
         raise UsageError("--lan and --host cannot be used together")
     bind = LAN_HOST if lan else (host or DEFAULT_HOST)
+    shown = lan_address() if lan else bind
 
     def ready(server: SiteServer) -> None:
-        shown = lan_address() if lan else bind
         url = site_url(shown, server.port)
         click.echo(f"Serving {directory} at {url}")
         click.echo(f"Feed: {url}feed.xml")
@@ -97,4 +104,5 @@ def serve_command(
             click.echo(terminal_qr(f"{url}feed.xml"))
         click.echo("Press Ctrl-C to stop.")
 
-    serve(directory, bind, port, rewrite_feed=not published_urls, on_ready=ready)
+    serve(directory, bind, port, rewrite_feed=not published_urls, on_ready=ready,
+          limits=Limits(timeout_s=timeout_s), allowed_hosts=(*allowed_hosts, shown))
