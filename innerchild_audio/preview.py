@@ -1,0 +1,271 @@
+"""Previews: one part of a session, exactly as the whole session would play it there.
+
+    preview_script(path, RenderOptions(...), chapter="Arriving")  -> PreviewResult
+    preview_script(path, options, from_ms=120_000, to_ms=210_000)
+
+The part keeps the whole session's timing, bed, ducking and loudness gain; it
+is not a snippet mastered on its own. What makes it quick:
+
+- Only the speech near the part is synthesized. Every other sentence takes
+  its cached clip's duration, or an estimate when it has none yet (the
+  result counts those: the part may then move a little once they exist).
+- The mastering gain comes from one pass over the whole mix at half the
+  MP3's rate, without encoding (speech is 22 to 24 kHz, so this leaves out
+  only the bed's top octave). Sentences not synthesized yet stand silent in
+  that pass.
+- Then only the part is mixed at the full rate (the bed is run up to it, so
+  its samples are the session's), limited from a few seconds before it, and
+  encoded.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from innerchild_audio.errors import UsageError
+from innerchild_audio.export.atomic import temp_path_for
+from innerchild_audio.plan import build_timeline, estimate_speech_ms, lay_out
+from innerchild_audio.render import RenderOptions, prepare
+from innerchild_audio.speech.base import Clip
+from innerchild_audio.timeline import SpeechRequest, Timeline
+from innerchild_audio.units import format_duration
+
+log = logging.getLogger(__name__)
+
+MARGIN_MS: Final = 3000  # speech, cues and the limiter this close to the part shape it
+LOUDNESS_RATE: Final = 22050  # the rate of the measuring pass
+MAX_ROUNDS: Final = 6  # synthesizing moves the part; it settles in a round or two
+ALIGN_FRAMES: Final = 4096  # the limiter starts on the session's own block grid
+OUTPUT_SUFFIXES: Final = (".mp3", ".wav")
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    path: Path
+    start_ms: int
+    end_ms: int
+    session_ms: int
+    chapter: str | None
+    gain_db: float
+    synthesized: int  # sentences made for this preview
+    estimated: int  # sentences elsewhere whose durations are still estimates
+    timeline: Timeline
+
+    def summary(self) -> str:
+        part = f"chapter '{self.chapter}', " if self.chapter else ""
+        line = (f"{self.path}  {format_duration(self.end_ms - self.start_ms)}  {part}"
+                f"starts at {clock(self.start_ms)} of {format_duration(self.session_ms)} "
+                f"(to {clock(self.end_ms)})")
+        if self.estimated:
+            line += (f"; {self.estimated} sentence(s) elsewhere not synthesized yet: times "
+                     "may shift a little in the full render")
+        return line
+
+
+def clock(ms: int) -> str:
+    """`2:05.3`, `1:02:05.0`: where a moment is in the session."""
+    tenths = round(ms / 100)
+    minutes, seconds = divmod(tenths / 10, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    text = f"{minutes}:{seconds:04.1f}"
+    return f"{hours}:{minutes:02d}:{seconds:04.1f}" if hours else text
+
+
+def part_range(timeline: Timeline, *, chapter: str | None = None, from_ms: int | None = None,
+               to_ms: int | None = None) -> tuple[int, int, str | None]:
+    """[start, end) of the part in the session, and the chapter's title when one was named."""
+    total = timeline.total_ms
+    if chapter is not None:
+        if from_ms is not None or to_ms is not None:
+            raise UsageError("give --chapter or --from/--to, not both")
+        marks = sorted(timeline.chapters, key=lambda m: m.start_ms)
+        wanted = chapter.strip().casefold()
+        for i, mark in enumerate(marks):
+            if mark.title.casefold() == wanted or (wanted.isdigit() and int(wanted) == i + 1):
+                end = marks[i + 1].start_ms if i + 1 < len(marks) else total
+                if end <= mark.start_ms:
+                    raise UsageError(f"chapter '{mark.title}' is empty")
+                return mark.start_ms, end, mark.title
+        names = ", ".join(f"'{m.title}'" for m in marks) or "none"
+        raise UsageError(f"no chapter '{chapter}'; the chapters are {names} (or their numbers)")
+    if from_ms is None and to_ms is None:
+        raise UsageError("say which part: --chapter NAME, or --from and/or --to")
+    start = from_ms or 0
+    end = total if to_ms is None else min(to_ms, total)
+    if start >= total:
+        raise UsageError(f"--from {format_duration(start)} is past the end of the session "
+                         f"({format_duration(total)})")
+    if end <= start:
+        raise UsageError(f"--to must come after --from ({format_duration(end)} <= "
+                         f"{format_duration(start)})")
+    return start, end, None
+
+
+def default_output(slug: str, out_dir: Path) -> Path:
+    return out_dir / f"{slug}.preview.mp3"
+
+
+def preview_script(path: Path | str, options: RenderOptions | None = None, *,
+                   chapter: str | None = None, from_ms: int | None = None,
+                   to_ms: int | None = None, out: Path | None = None,
+                   out_dir: Path = Path("output"), jobs: int | None = None,
+                   cache_dir: Path | None = None, progress: bool = False) -> PreviewResult:
+    """Render one part of a session (a chapter, or from/to) to `out` (.mp3 or .wav).
+
+    Raises ScriptError or UsageError for invalid input (an unknown chapter names
+    the chapters there are), SpeechError or RenderError when the work fails.
+    """
+    from innerchild_audio import speech
+
+    options = options or RenderOptions()
+    prepared = prepare(Path(path), options)
+    script = prepared.script
+    out = Path(out) if out is not None else default_output(script.slug, Path(out_dir))
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise UsageError(f"{out}: a preview is written as .mp3 or .wav")
+    layout = lay_out(script, warnings=options.warnings)
+    target = options.length_ms if options.length_ms is not None else script.length_ms
+    clips = speech.cached_clips(layout.requests(), engine=options.engine, cache_dir=cache_dir)
+    synthesized = 0
+    for _ in range(MAX_ROUNDS):
+        timeline = build_timeline(layout, _durations(layout.requests(), clips), target)
+        start, end, title = part_range(timeline, chapter=chapter, from_ms=from_ms, to_ms=to_ms)
+        needed = [r for r in _near(timeline, start, end) if r not in clips]
+        if not needed:
+            break
+        made = speech.synthesize_all(needed, engine=options.engine, jobs=jobs,
+                                     cache_dir=cache_dir, progress=progress)
+        clips.update(made.clips)
+        synthesized += made.synthesized
+    estimated = sum(r not in clips for r in timeline.requests())
+    gain_db = _session_gain_db(timeline, clips, options)
+    frames = _mix_part(timeline, clips, options, gain_db, start, end)
+    _write(out, frames, options)
+    log.info("preview %s: %s to %s, gain %+.2f dB", out, clock(start), clock(end), gain_db)
+    return PreviewResult(out, start, end, timeline.total_ms, title, gain_db, synthesized,
+                         estimated, timeline)
+
+
+def _durations(requests: list[SpeechRequest], clips: dict[SpeechRequest, Clip]
+               ) -> dict[SpeechRequest, int]:
+    return {r: clips[r].duration_ms if r in clips else estimate_speech_ms(r.text, r.voice.rate)
+            for r in requests}
+
+
+def _near(timeline: Timeline, start: int, end: int) -> list[SpeechRequest]:
+    """Sentences that sound within MARGIN_MS of [start, end)."""
+    return list(dict.fromkeys(
+        e.request for e in timeline.speech
+        if e.start_ms < end + MARGIN_MS and e.start_ms + e.duration_ms > start - MARGIN_MS))
+
+
+def _stand_ins(timeline: Timeline, clips: dict[SpeechRequest, Clip], rate: int
+               ) -> dict[SpeechRequest, Clip]:
+    """Every clip the timeline needs: silence of the estimated length where none exists."""
+    full = dict(clips)
+    for event in timeline.speech:
+        if event.request not in full:
+            full[event.request] = Clip(np.zeros(round(event.duration_ms * rate / 1000),
+                                                dtype=np.float32), rate)
+    return full
+
+
+def _limit_dbtp(options: RenderOptions) -> float:
+    """The true-peak ceiling a render aims for (see `render.render_prepared`)."""
+    from innerchild_audio.export.mp3 import overshoot_allowance_db
+    from innerchild_audio.master import MP3_HEADROOM_DB
+    from innerchild_audio.render import TRUE_PEAK_DBTP
+
+    allowance = overshoot_allowance_db(options.bitrate, options.channels) - MP3_HEADROOM_DB
+    return TRUE_PEAK_DBTP - allowance
+
+
+def _session_gain_db(timeline: Timeline, clips: dict[SpeechRequest, Clip],
+                     options: RenderOptions) -> float:
+    """The whole session's mastering gain, measured on a mix at LOUDNESS_RATE."""
+    from innerchild_audio.master import master_stream
+    from innerchild_audio.mix import Mixer
+
+    mixer = Mixer(timeline, _stand_ins(timeline, clips, LOUDNESS_RATE),
+                  sample_rate=LOUDNESS_RATE, channels=options.channels)
+    return master_stream(mixer, true_peak_dbtp=_limit_dbtp(options)).gain_db
+
+
+def _part_timeline(timeline: Timeline, start: int, end: int) -> Timeline:
+    """The session with only the events that sound near the part (beds and length kept)."""
+    kept = tuple(e for e in timeline.events
+                 if e.start_ms < end + MARGIN_MS and e.start_ms + e.duration_ms > start - MARGIN_MS)
+    return replace(timeline, events=kept)
+
+
+def _mix_part(timeline: Timeline, clips: dict[SpeechRequest, Clip], options: RenderOptions,
+              gain_db: float, start_ms: int, end_ms: int) -> np.ndarray:
+    """Frames [start, end) of the mastered session, float32 shaped (frames, channels)."""
+    from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE
+    from innerchild_audio.master import MP3_HEADROOM_DB, STREAM_BLOCK_FRAMES
+    from innerchild_audio.mix import Mixer
+    from innerchild_audio.mix.fades import ms_to_frames
+    from innerchild_audio.mix.limiter import StreamLimiter
+
+    rate = MP3_SAMPLE_RATE
+    part = _part_timeline(timeline, start_ms, end_ms)
+    mixer = Mixer(part, {e.request: clips[e.request] for e in part.speech}, sample_rate=rate,
+                  channels=options.channels)
+    first = ms_to_frames(start_ms, rate)
+    last = min(ms_to_frames(end_ms, rate), mixer.frames)
+    lead = ms_to_frames(max(start_ms - MARGIN_MS, 0), rate) // ALIGN_FRAMES * ALIGN_FRAMES
+    stop = min(ms_to_frames(end_ms + MARGIN_MS, rate), mixer.frames)
+    ceiling = 10.0 ** ((_limit_dbtp(options) - MP3_HEADROOM_DB) / 20.0)
+    limiter = StreamLimiter(ceiling, rate)
+    gain = np.float32(10.0 ** (gain_db / 20.0))
+    out = np.zeros(last - first, dtype=np.float32)
+    position = lead  # the frame the limiter hands out next
+
+    def take(done: np.ndarray) -> None:
+        nonlocal position
+        a, b = max(position, first), min(position + len(done), last)
+        if a < b:
+            out[a - first: b - first] = done[a - position: b - position]
+        position += len(done)
+
+    at = 0
+    blocks: Iterator[np.ndarray] = mixer.blocks(STREAM_BLOCK_FRAMES)
+    try:
+        for block in blocks:  # up to the lead-in only the bed sounds: run it, keep nothing
+            block_stop = at + len(block)
+            if block_stop > lead:
+                piece = block[max(lead - at, 0): stop - at] * gain
+                if len(piece):
+                    take(limiter.push(piece))
+            at = block_stop
+            if at >= stop:
+                break
+    finally:
+        blocks.close()  # type: ignore[attr-defined]
+    take(limiter.finish())
+    if options.channels == 1:
+        return out[:, np.newaxis]
+    return np.repeat(out[:, np.newaxis], options.channels, axis=1)
+
+
+def _write(out: Path, frames: np.ndarray, options: RenderOptions) -> None:
+    from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE, encode_mp3
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temp = temp_path_for(out)
+    try:
+        if out.suffix.lower() == ".wav":
+            from scipy.io import wavfile
+
+            wavfile.write(temp, MP3_SAMPLE_RATE, frames)
+        else:
+            encode_mp3(frames, MP3_SAMPLE_RATE, temp, bitrate_kbps=options.bitrate)
+        temp.replace(out)
+    finally:
+        temp.unlink(missing_ok=True)
