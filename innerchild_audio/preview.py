@@ -1,7 +1,7 @@
 """Previews: one part of a session, exactly as the whole session would play it there.
 
-    preview_script(path, RenderOptions(...), chapter="Arriving")  -> PreviewResult
-    preview_script(path, options, from_ms=120_000, to_ms=210_000)
+    preview_script(path, RenderOptions(), RunSettings(), chapter="Arriving")  -> PreviewResult
+    preview_script(path, options, settings, from_ms=120_000, to_ms=210_000)
 
 The part keeps the whole session's timing, bed, ducking and loudness gain; it
 is not a snippet mastered on its own. What makes it quick:
@@ -31,7 +31,8 @@ import numpy as np
 from innerchild_audio.errors import UsageError
 from innerchild_audio.export.atomic import temp_path_for
 from innerchild_audio.plan import build_timeline, estimate_speech_ms, lay_out
-from innerchild_audio.render import RenderOptions, prepare
+from innerchild_audio.inputs import prepare
+from innerchild_audio.options import RenderOptions, RunSettings
 from innerchild_audio.speech.base import Clip
 from innerchild_audio.timeline import SpeechRequest, Timeline
 from innerchild_audio.units import format_duration
@@ -111,12 +112,12 @@ def default_output(slug: str, out_dir: Path) -> Path:
     return out_dir / f"{slug}.preview.mp3"
 
 
-def preview_script(path: Path | str, options: RenderOptions | None = None, *,
-                   chapter: str | None = None, from_ms: int | None = None,
-                   to_ms: int | None = None, out: Path | None = None,
-                   out_dir: Path = Path("output"), jobs: int | None = None,
-                   cache_dir: Path | None = None, progress: bool = False) -> PreviewResult:
-    """Render one part of a session (a chapter, or from/to) to `out` (.mp3 or .wav).
+def preview_script(path: Path | str, options: RenderOptions | None = None,
+                   settings: RunSettings | None = None, *, chapter: str | None = None,
+                   from_ms: int | None = None, to_ms: int | None = None,
+                   out: Path | None = None) -> PreviewResult:
+    """Render one part of a session (a chapter, or from/to) to `out` (.mp3 or .wav;
+    default `{slug}.preview.mp3` in `settings.out_dir`).
 
     Raises ScriptError or UsageError for invalid input (an unknown chapter names
     the chapters there are), SpeechError or RenderError when the work fails.
@@ -124,14 +125,16 @@ def preview_script(path: Path | str, options: RenderOptions | None = None, *,
     from innerchild_audio import speech
 
     options = options or RenderOptions()
+    settings = settings or RunSettings()
     prepared = prepare(Path(path), options)
     script = prepared.script
-    out = Path(out) if out is not None else default_output(script.slug, Path(out_dir))
+    out = Path(out) if out is not None else default_output(script.slug, settings.out_dir)
     if out.suffix.lower() not in OUTPUT_SUFFIXES:
         raise UsageError(f"{out}: a preview is written as .mp3 or .wav")
     layout = lay_out(script, warnings=options.warnings)
-    target = options.length_ms if options.length_ms is not None else script.length_ms
-    clips = speech.cached_clips(layout.requests(), engine=options.engine, cache_dir=cache_dir)
+    target = prepared.target_ms
+    clips = speech.cached_clips(layout.requests(), engine=options.engine,
+                                cache_dir=settings.cache_dir, voices_dir=settings.voices_dir)
     synthesized = 0
     for _ in range(MAX_ROUNDS):
         timeline = build_timeline(layout, _durations(layout.requests(), clips), target)
@@ -139,12 +142,17 @@ def preview_script(path: Path | str, options: RenderOptions | None = None, *,
         needed = [r for r in _near(timeline, start, end) if r not in clips]
         if not needed:
             break
-        made = speech.synthesize_all(needed, engine=options.engine, jobs=jobs,
-                                     cache_dir=cache_dir, progress=progress)
+        settings.report(script.slug, "speech", f"{len(needed)} sentences near the part",
+                        total=len(needed))
+        made = speech.synthesize_all(needed, engine=options.engine, jobs=settings.jobs,
+                                     cache_dir=settings.cache_dir,
+                                     voices_dir=settings.voices_dir)
         clips.update(made.clips)
         synthesized += made.synthesized
     estimated = sum(r not in clips for r in timeline.requests())
+    settings.report(script.slug, "mix", f"measuring {format_duration(timeline.total_ms)}")
     gain_db = _session_gain_db(timeline, clips, options)
+    settings.report(script.slug, "encode", f"mixing {clock(start)} to {clock(end)}")
     frames = _mix_part(timeline, clips, options, gain_db, start, end)
     _write(out, frames, options)
     log.info("preview %s: %s to %s, gain %+.2f dB", out, clock(start), clock(end), gain_db)
@@ -179,11 +187,10 @@ def _stand_ins(timeline: Timeline, clips: dict[SpeechRequest, Clip], rate: int
 def _limit_dbtp(options: RenderOptions) -> float:
     """The true-peak ceiling a render aims for (see `render.render_prepared`)."""
     from innerchild_audio.export.mp3 import overshoot_allowance_db
-    from innerchild_audio.master import MP3_HEADROOM_DB
-    from innerchild_audio.render import TRUE_PEAK_DBTP
+    from innerchild_audio.master import DEFAULT_TRUE_PEAK_DBTP, MP3_HEADROOM_DB
 
     allowance = overshoot_allowance_db(options.bitrate, options.channels) - MP3_HEADROOM_DB
-    return TRUE_PEAK_DBTP - allowance
+    return DEFAULT_TRUE_PEAK_DBTP - allowance
 
 
 def _session_gain_db(timeline: Timeline, clips: dict[SpeechRequest, Clip],

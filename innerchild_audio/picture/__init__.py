@@ -1,7 +1,7 @@
 """Pictures of a session's timeline, planned or rendered (PNG or SVG).
 
     draw_timeline(timeline, title, "plan.png")          from a plan (estimated speech)
-    picture_of_render(timeline, title, mp3, "out.svg")  after a render, with the level
+    picture_of_render(render_result, "out.svg")       after a render, with the level
     picture_of_session("output/x.mp3", "x.png")         a session on disk, from its files
 """
 

@@ -16,7 +16,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from innerchild_audio.export import manifest as manifests
 from innerchild_audio.model import Source, Voice
 from innerchild_audio.picture.draw import DEFAULT_WIDTH_PX, LevelCurve, Picture, draw_timeline
 from innerchild_audio.timeline import ChapterMark, SpeechEvent, SpeechRequest, Timeline
+
+if TYPE_CHECKING:
+    from innerchild_audio.render import RenderResult
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +84,13 @@ def level_curve(mp3: Path) -> LevelCurve:
     return LevelCurve(times, 10.0 * np.log10(np.maximum(window, 1e-12)))
 
 
-def picture_of_render(timeline: Timeline, title: str, mp3: Path, out: Path, *,
+def picture_of_render(result: RenderResult, out: Path, *,
                       width_px: int = DEFAULT_WIDTH_PX) -> Picture:
-    """A rendered session's picture: its timeline and the level decoded from its MP3."""
-    return draw_timeline(timeline, title, out, width_px=width_px, level=level_curve(mp3))
+    """A render's picture: its timeline and the level decoded from its MP3."""
+    manifest = manifests.read_manifest(result.manifest_path) or {}
+    title = str(manifest.get("title") or result.slug)
+    return draw_timeline(result.timeline, title, out, width_px=width_px,
+                         level=level_curve(result.mp3_path))
 
 
 def picture_of_session(mp3: Path, out: Path, *, library: Path | None = None,
@@ -121,7 +127,7 @@ def picture_of_session(mp3: Path, out: Path, *, library: Path | None = None,
 def _rebuilt(manifest: dict[str, Any], cues: list[Cue], roots: list[Path]) -> Timeline | None:
     """The rendered timeline, from the unchanged script and the cues' real durations."""
     from innerchild_audio.plan import build_timeline, lay_out
-    from innerchild_audio.render import apply_background
+    from innerchild_audio.inputs import apply_background
     from innerchild_audio.script import load_script
 
     inputs = manifest.get("inputs") if isinstance(manifest.get("inputs"), dict) else {}
