@@ -86,6 +86,7 @@ class Picture:
     height_px: int
     rows: int
     row_ms: int
+    timeline: Timeline  # what was drawn
 
     def summary(self) -> str:
         return f"picture: {self.path}  ({self.width_px}x{self.height_px} px, {self.rows} rows)"
@@ -322,7 +323,7 @@ def draw_timeline(timeline: Timeline, title: str, out: Path, *,
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, buffer.getvalue())
     log.info("drew %s (%dx%d px)", out, width_px, height_px)
-    return Picture(out, width_px, height_px, rows, row_ms)
+    return Picture(out, width_px, height_px, rows, row_ms, timeline)
 
 
 def _metadata(suffix: str, title: str) -> dict[str, str | None]:
