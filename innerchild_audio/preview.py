@@ -30,9 +30,9 @@ import numpy as np
 
 from innerchild_audio.errors import UsageError
 from innerchild_audio.export.atomic import temp_path_for
-from innerchild_audio.plan import build_timeline, estimate_speech_ms, lay_out
 from innerchild_audio.inputs import prepare
 from innerchild_audio.options import RenderOptions, RunSettings
+from innerchild_audio.plan import build_timeline, estimate_speech_ms, lay_out
 from innerchild_audio.speech.base import Clip
 from innerchild_audio.timeline import SpeechRequest, Timeline
 from innerchild_audio.units import format_duration
@@ -43,6 +43,7 @@ MARGIN_MS: Final = 3000  # speech, cues and the limiter this close to the part s
 LOUDNESS_RATE: Final = 22050  # the rate of the measuring pass
 MAX_ROUNDS: Final = 6  # synthesizing moves the part; it settles in a round or two
 ALIGN_FRAMES: Final = 4096  # the limiter starts on the session's own block grid
+PART_BLOCK_FRAMES: Final = 1 << 16  # small blocks: the encoder starts early
 OUTPUT_SUFFIXES: Final = (".mp3", ".wav")
 
 
@@ -153,8 +154,7 @@ def preview_script(path: Path | str, options: RenderOptions | None = None,
     settings.report(script.slug, "mix", f"measuring {format_duration(timeline.total_ms)}")
     gain_db = _session_gain_db(timeline, clips, options)
     settings.report(script.slug, "encode", f"mixing {clock(start)} to {clock(end)}")
-    frames = _mix_part(timeline, clips, options, gain_db, start, end)
-    _write(out, frames, options)
+    _write(out, _part_blocks(timeline, clips, options, gain_db, start, end), options)
     log.info("preview %s: %s to %s, gain %+.2f dB", out, clock(start), clock(end), gain_db)
     return PreviewResult(out, start, end, timeline.total_ms, title, gain_db, synthesized,
                          estimated, timeline)
@@ -211,11 +211,12 @@ def _part_timeline(timeline: Timeline, start: int, end: int) -> Timeline:
     return replace(timeline, events=kept)
 
 
-def _mix_part(timeline: Timeline, clips: dict[SpeechRequest, Clip], options: RenderOptions,
-              gain_db: float, start_ms: int, end_ms: int) -> np.ndarray:
-    """Frames [start, end) of the mastered session, float32 shaped (frames, channels)."""
+def _part_blocks(timeline: Timeline, clips: dict[SpeechRequest, Clip], options: RenderOptions,
+                 gain_db: float, start_ms: int, end_ms: int) -> Iterator[np.ndarray]:
+    """Frames [start, end) of the mastered session, in float32 blocks shaped
+    (frames, channels), made as they are asked for (so encoding runs beside)."""
     from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE
-    from innerchild_audio.master import MP3_HEADROOM_DB, STREAM_BLOCK_FRAMES
+    from innerchild_audio.master import MP3_HEADROOM_DB
     from innerchild_audio.mix import Mixer
     from innerchild_audio.mix.fades import ms_to_frames
     from innerchild_audio.mix.limiter import StreamLimiter
@@ -231,38 +232,40 @@ def _mix_part(timeline: Timeline, clips: dict[SpeechRequest, Clip], options: Ren
     ceiling = 10.0 ** ((_limit_dbtp(options) - MP3_HEADROOM_DB) / 20.0)
     limiter = StreamLimiter(ceiling, rate)
     gain = np.float32(10.0 ** (gain_db / 20.0))
-    out = np.zeros(last - first, dtype=np.float32)
     position = lead  # the frame the limiter hands out next
 
-    def take(done: np.ndarray) -> None:
+    def kept(done: np.ndarray) -> np.ndarray | None:
+        """The part of the limiter's output that falls in [first, last), laid out."""
         nonlocal position
         a, b = max(position, first), min(position + len(done), last)
-        if a < b:
-            out[a - first: b - first] = done[a - position: b - position]
+        piece = done[a - position: b - position] if a < b else None
         position += len(done)
+        if piece is None:
+            return None
+        if options.channels == 1:
+            return piece[:, np.newaxis].copy()
+        return np.repeat(piece[:, np.newaxis], options.channels, axis=1)
 
     at = 0
-    blocks: Iterator[np.ndarray] = mixer.blocks(STREAM_BLOCK_FRAMES)
+    blocks = mixer.blocks(PART_BLOCK_FRAMES)
     try:
         for block in blocks:  # up to the lead-in only the bed sounds: run it, keep nothing
             block_stop = at + len(block)
             if block_stop > lead:
                 piece = block[max(lead - at, 0): stop - at] * gain
-                if len(piece):
-                    take(limiter.push(piece))
+                if len(piece) and (out := kept(limiter.push(piece))) is not None:
+                    yield out
             at = block_stop
             if at >= stop:
                 break
     finally:
-        blocks.close()  # type: ignore[attr-defined]
-    take(limiter.finish())
-    if options.channels == 1:
-        return out[:, np.newaxis]
-    return np.repeat(out[:, np.newaxis], options.channels, axis=1)
+        blocks.close()
+    if (out := kept(limiter.finish())) is not None:
+        yield out
 
 
-def _write(out: Path, frames: np.ndarray, options: RenderOptions) -> None:
-    from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE, encode_mp3
+def _write(out: Path, blocks: Iterator[np.ndarray], options: RenderOptions) -> None:
+    from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE, encode_blocks
 
     out.parent.mkdir(parents=True, exist_ok=True)
     temp = temp_path_for(out)
@@ -270,9 +273,10 @@ def _write(out: Path, frames: np.ndarray, options: RenderOptions) -> None:
         if out.suffix.lower() == ".wav":
             from scipy.io import wavfile
 
-            wavfile.write(temp, MP3_SAMPLE_RATE, frames)
+            wavfile.write(temp, MP3_SAMPLE_RATE, np.concatenate(list(blocks)))
         else:
-            encode_mp3(frames, MP3_SAMPLE_RATE, temp, bitrate_kbps=options.bitrate)
+            encode_blocks(blocks, MP3_SAMPLE_RATE, options.channels, temp,
+                          bitrate_kbps=options.bitrate)
         temp.replace(out)
     finally:
         temp.unlink(missing_ok=True)

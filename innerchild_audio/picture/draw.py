@@ -41,7 +41,7 @@ DEFAULT_WIDTH_PX: Final = 1080  # a phone screen's width in device pixels
 MIN_WIDTH_PX: Final = 320
 MAX_WIDTH_PX: Final = 8000
 DPI: Final = 100
-ROW_HEIGHT_PX_PER_WIDTH: Final = 0.28  # each row's height as a share of the width
+ROW_HEIGHT_PX_PER_WIDTH: Final = 0.3  # each row's height as a share of the width
 HEADER_PX_PER_WIDTH: Final = 0.13
 LEGEND_PX_PER_WIDTH: Final = 0.16
 FONT_PX_PER_WIDTH: Final = 1 / 40  # about 27 px at 1080: still legible shrunk to a phone
@@ -54,13 +54,13 @@ LEVEL_RATE_HZ: Final = 20  # points per second of the level curves
 FORMATS: Final = (".png", ".svg")
 
 # lanes: (bottom, top) in the row's data coordinates
-LEVEL: Final = (0.0, 1.0)
-BREATH: Final = (1.15, 1.85)
-CUES: Final = (2.0, 2.7)
-SPEECH: Final = (2.85, 3.75)
-LABELS_Y: Final = (3.85, 4.5)  # two tiers of labels
-CHAPTER_Y: Final = 5.35
-ROW_TOP: Final = 5.8
+LEVEL: Final = (0.0, 1.5)
+BREATH: Final = (1.65, 2.3)
+CUES: Final = (2.45, 3.1)
+SPEECH: Final = (3.25, 4.1)
+LABELS_Y: Final = (4.2, 4.85)  # two tiers of labels
+CHAPTER_Y: Final = 5.7
+ROW_TOP: Final = 6.15
 
 COLORS: Final = {
     "speech": "#3b6fb6", "cue": "#8fb1df", "fixed": "#8c8c8c", "elastic": "#b9dcb0",

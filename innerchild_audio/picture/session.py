@@ -126,8 +126,8 @@ def picture_of_session(mp3: Path, out: Path, *, library: Path | None = None,
 
 def _rebuilt(manifest: dict[str, Any], cues: list[Cue], roots: list[Path]) -> Timeline | None:
     """The rendered timeline, from the unchanged script and the cues' real durations."""
-    from innerchild_audio.plan import build_timeline, lay_out
     from innerchild_audio.inputs import apply_background
+    from innerchild_audio.plan import build_timeline, lay_out
     from innerchild_audio.script import load_script
 
     inputs = manifest.get("inputs") if isinstance(manifest.get("inputs"), dict) else {}
