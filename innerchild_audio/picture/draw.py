@@ -144,8 +144,9 @@ def bed_level_db(timeline: Timeline, times_ms: np.ndarray) -> np.ndarray:
 
 def _first_words(text: str) -> str:
     words = text.split()
-    label = " ".join(words[:LABEL_WORDS])
-    return label + ("…" if len(words) > LABEL_WORDS else "")
+    if len(words) <= LABEL_WORDS:
+        return " ".join(words)
+    return " ".join(words[:LABEL_WORDS]).rstrip(",;:—-") + "…"
 
 
 def _to_lane(db: np.ndarray, top_db: float) -> np.ndarray:
@@ -183,6 +184,7 @@ def draw_timeline(timeline: Timeline, title: str, out: Path, *,
 
     matplotlib.use("Agg")  # files only: never a window, works without a display
     from matplotlib import pyplot as plt
+    from matplotlib.artist import Artist
     from matplotlib.patches import Patch, Rectangle
 
     total = timeline.total_ms
@@ -251,7 +253,7 @@ def draw_timeline(timeline: Timeline, title: str, out: Path, *,
                                                 linewidth=font * 0.18, solid_capstyle="butt")
 
         # speech, and the first words of each `say`
-        renderer = fig.canvas.get_renderer()
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg's canvas
         placed: list[list] = [[] for _ in range(rows)]
         previous: SpeechEvent | None = None
         for index, event in enumerate(timeline.speech):
@@ -294,7 +296,7 @@ def draw_timeline(timeline: Timeline, title: str, out: Path, *,
             ax.text(mark.start_ms + row_ms * 0.004, CHAPTER_Y, mark.title, fontsize=font * 0.85,
                     color=COLORS["chapter"], weight="bold", va="center", clip_on=True)
 
-        handles = [
+        handles: list[Artist] = [
             Patch(facecolor=COLORS["speech"], label="speech"),
             Patch(facecolor=COLORS["fixed"], label="pause"),
             Patch(facecolor=COLORS["elastic"], edgecolor=COLORS["elastic_edge"], hatch="//",

@@ -108,7 +108,7 @@ def picture_of_session(mp3: Path, out: Path, *, library: Path | None = None,
     if manifest is None:
         raise UsageError(f"{mp3}: no manifest beside it ({manifest_path.name}); a picture of "
                          "a session needs the files `innerchild render` writes")
-    files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+    files = _mapping(manifest.get("files"))
     vtt = mp3.with_name(str(files.get("vtt") or f"{mp3.stem}.vtt"))
     cues = read_vtt(vtt) if vtt.is_file() else []
     roots = [library] if library is not None else [Path("meditations"),
@@ -130,9 +130,9 @@ def _rebuilt(manifest: dict[str, Any], cues: list[Cue], roots: list[Path]) -> Ti
     from innerchild_audio.plan import build_timeline, lay_out
     from innerchild_audio.script import load_script
 
-    inputs = manifest.get("inputs") if isinstance(manifest.get("inputs"), dict) else {}
-    options = manifest.get("options") if isinstance(manifest.get("options"), dict) else {}
-    variables = options.get("vars") if isinstance(options.get("vars"), dict) else {}
+    inputs = _mapping(manifest.get("inputs"))
+    options = _mapping(manifest.get("options"))
+    variables = _mapping(options.get("vars"))
     for root in roots:
         for key, digest in inputs.items():
             path = root / key
@@ -163,7 +163,7 @@ def _rebuilt(manifest: dict[str, Any], cues: list[Cue], roots: list[Path]) -> Ti
 
 def _from_files(manifest: dict[str, Any], cues: list[Cue]) -> Timeline:
     """What the manifest and transcript alone show: speech and chapters."""
-    audio = manifest.get("audio") if isinstance(manifest.get("audio"), dict) else {}
+    audio = _mapping(manifest.get("audio"))
     total = round(float(audio.get("duration_s") or 0) * 1000)
     total = max(total, max((c.end_ms for c in cues), default=0))
     voice = Voice()
@@ -172,8 +172,13 @@ def _from_files(manifest: dict[str, Any], cues: list[Cue]) -> Timeline:
                                SpeechRequest(c.text, voice), source) for c in cues)
     chapters = tuple(ChapterMark(round(float(m["start_s"]) * 1000), str(m["title"]))
                      for m in manifest.get("chapters") or [] if isinstance(m, dict))
-    options = manifest.get("options") if isinstance(manifest.get("options"), dict) else {}
+    options = _mapping(manifest.get("options"))
     target = options.get("length_ms")
     return Timeline(events=speech, chapters=chapters, beds=(), total_ms=total,
                     min_total_ms=total, max_total_ms=total,
                     target_ms=int(target) if isinstance(target, int) else None)
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    """A manifest's mapping, or an empty one where the file holds something else."""
+    return value if isinstance(value, dict) else {}
