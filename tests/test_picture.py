@@ -38,6 +38,11 @@ steps:
 SVG = "{http://www.w3.org/2000/svg}"
 
 
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture()
 def script_path(tmp_path: Path) -> Path:
     path = tmp_path / "lib" / "picture-test.yaml"
@@ -116,9 +121,9 @@ def test_png_has_the_stated_size_and_speech_pixels_where_speech_is(
         assert pixels.getpixel((round(mid * scale), round((y0 + y1) / 2 * scale))) == row
 
 
-def test_rendered_session_picture_rebuilds_the_real_timeline(script_path: Path,
+def test_rendered_session_picture_rebuilds_the_real_timeline(script_path: Path, cache: Path,
                                                              tmp_path: Path) -> None:
-    settings = RunSettings(out_dir=tmp_path / "out", cache_dir=tmp_path / "cache")
+    settings = RunSettings(out_dir=tmp_path / "out", cache_dir=cache)
     result = render_script(script_path, RenderOptions(length_ms=55_000), settings)
     drawn = picture_of_render(result, tmp_path / "render.png")
     assert drawn.timeline == result.timeline
@@ -155,3 +160,16 @@ def test_plan_picture_from_the_command_line(script_path: Path, tmp_path: Path) -
     assert not (tmp_path / "x.jpg").exists()
     missing = runner.invoke(main, ["picture", str(script_path)])
     assert missing.exit_code == 2 and "no manifest" in missing.output
+
+
+def test_render_draws_each_session_when_asked(script_path: Path, cache: Path,
+                                              tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["render", str(script_path), "-o", str(out),
+                                       "--cache-dir", str(cache), "--picture"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith(f"{out / 'picture-test.mp3'}  ")
+    assert lines[1].startswith(f"picture: {out / 'picture-test.png'}  (1080x")
+    with Image.open(out / "picture-test.png") as image:
+        assert image.format == "PNG" and image.size[0] == 1080

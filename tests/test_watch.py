@@ -120,3 +120,18 @@ def test_ctrl_c_ends_the_command_cleanly(tmp_path: Path) -> None:
         process.kill()
     assert process.returncode == 0, err
     assert "stopped watching" in out and "Traceback" not in err
+
+
+def test_with_a_part_each_run_is_a_preview(tmp_path: Path) -> None:
+    script = tmp_path / "lib" / "watched.yaml"
+    script.parent.mkdir()
+    script.write_text("title: Watched\nvoice: {engine: piper}\nsteps:\n  - chapter: One\n"
+                      "  - say: Hello.\n  - chapter: Two\n  - say: Goodbye.\n",
+                      encoding="utf-8")
+    out = tmp_path / "two.wav"
+    job = Job(script, RenderOptions(), RunSettings(out_dir=tmp_path, cache_dir=tmp_path / "c"),
+              part={"chapter": "Two", "out": out})
+    line = job.run()
+    assert line.startswith(f"{out}  ") and "chapter 'Two', starts at 0:0" in line
+    assert out.is_file()
+    assert job.run().endswith("(to " + line.rsplit("(to ", 1)[1])  # the same part again
