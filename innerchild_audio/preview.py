@@ -13,15 +13,16 @@ is not a snippet mastered on its own. What makes it quick:
   MP3's rate, without encoding (speech is 22 to 24 kHz, so this leaves out
   only the bed's top octave). Sentences not synthesized yet stand silent in
   that pass.
-- Then only the part is mixed at the full rate (the bed is run up to it, so
-  its samples are the session's), limited from a few seconds before it, and
-  encoded.
+- Then only the part is mixed at the full rate, limited from a few seconds
+  before it, and encoded. The bed is run up to it (so its samples are the
+  session's) on a second core while the session is measured.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
@@ -137,12 +138,14 @@ def preview_script(path: Path | str, options: RenderOptions | None = None,
     clips = speech.cached_clips(layout.requests(), engine=options.engine,
                                 cache_dir=settings.cache_dir, voices_dir=settings.voices_dir)
     synthesized = 0
-    for _ in range(MAX_ROUNDS):
+    for round_ in range(MAX_ROUNDS + 1):
         timeline = build_timeline(layout, _durations(layout.requests(), clips), target)
         start, end, title = part_range(timeline, chapter=chapter, from_ms=from_ms, to_ms=to_ms)
         needed = [r for r in _near(timeline, start, end) if r not in clips]
         if not needed:
             break
+        if round_ == MAX_ROUNDS - 1:  # still moving: make them all, and it holds still
+            needed = [r for r in timeline.requests() if r not in clips]
         settings.report(script.slug, "speech", f"{len(needed)} sentences near the part",
                         total=len(needed))
         made = speech.synthesize_all(needed, engine=options.engine, jobs=settings.jobs,
@@ -152,9 +155,14 @@ def preview_script(path: Path | str, options: RenderOptions | None = None,
         synthesized += made.synthesized
     estimated = sum(r not in clips for r in timeline.requests())
     settings.report(script.slug, "mix", f"measuring {format_duration(timeline.total_ms)}")
-    gain_db = _session_gain_db(timeline, clips, options)
+    part = _PartMix(timeline, clips, options, start, end)
+    # the bed is run up to the part on a second core while the session is measured
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        run_up = pool.submit(part.run_up)
+        gain_db = _session_gain_db(timeline, clips, options)
+        run_up.result()
     settings.report(script.slug, "encode", f"mixing {clock(start)} to {clock(end)}")
-    _write(out, _part_blocks(timeline, clips, options, gain_db, start, end), options)
+    _write(out, part.blocks(gain_db), options)
     log.info("preview %s: %s to %s, gain %+.2f dB", out, clock(start), clock(end), gain_db)
     return PreviewResult(out, start, end, timeline.total_ms, title, gain_db, synthesized,
                          estimated, timeline)
@@ -211,57 +219,76 @@ def _part_timeline(timeline: Timeline, start: int, end: int) -> Timeline:
     return replace(timeline, events=kept)
 
 
-def _part_blocks(timeline: Timeline, clips: dict[SpeechRequest, Clip], options: RenderOptions,
-                 gain_db: float, start_ms: int, end_ms: int) -> Iterator[np.ndarray]:
-    """Frames [start, end) of the mastered session, in float32 blocks shaped
-    (frames, channels), made as they are asked for (so encoding runs beside)."""
-    from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE
-    from innerchild_audio.master import MP3_HEADROOM_DB
-    from innerchild_audio.mix import Mixer
-    from innerchild_audio.mix.fades import ms_to_frames
-    from innerchild_audio.mix.limiter import StreamLimiter
+class _PartMix:
+    """Frames [start, end) of the mastered session, made in two steps: `run_up` runs
+    the mix (only the bed sounds there) up to a little before the part; `blocks`
+    then limits and hands out the part, float32 blocks shaped (frames, channels),
+    as they are asked for (so encoding runs beside)."""
 
-    rate = MP3_SAMPLE_RATE
-    part = _part_timeline(timeline, start_ms, end_ms)
-    mixer = Mixer(part, {e.request: clips[e.request] for e in part.speech}, sample_rate=rate,
-                  channels=options.channels)
-    first = ms_to_frames(start_ms, rate)
-    last = min(ms_to_frames(end_ms, rate), mixer.frames)
-    lead = ms_to_frames(max(start_ms - MARGIN_MS, 0), rate) // ALIGN_FRAMES * ALIGN_FRAMES
-    stop = min(ms_to_frames(end_ms + MARGIN_MS, rate), mixer.frames)
-    ceiling = 10.0 ** ((_limit_dbtp(options) - MP3_HEADROOM_DB) / 20.0)
-    limiter = StreamLimiter(ceiling, rate)
-    gain = np.float32(10.0 ** (gain_db / 20.0))
-    position = lead  # the frame the limiter hands out next
+    def __init__(self, timeline: Timeline, clips: dict[SpeechRequest, Clip],
+                 options: RenderOptions, start_ms: int, end_ms: int):
+        from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE
+        from innerchild_audio.mix import Mixer
+        from innerchild_audio.mix.fades import ms_to_frames
 
-    def kept(done: np.ndarray) -> np.ndarray | None:
-        """The part of the limiter's output that falls in [first, last), laid out."""
-        nonlocal position
-        a, b = max(position, first), min(position + len(done), last)
-        piece = done[a - position: b - position] if a < b else None
-        position += len(done)
-        if piece is None:
-            return None
-        if options.channels == 1:
-            return piece[:, np.newaxis].copy()
-        return np.repeat(piece[:, np.newaxis], options.channels, axis=1)
+        rate = MP3_SAMPLE_RATE
+        part = _part_timeline(timeline, start_ms, end_ms)
+        self._mixer = Mixer(part, {e.request: clips[e.request] for e in part.speech},
+                            sample_rate=rate, channels=options.channels)
+        self._options = options
+        self._rate = rate
+        self._first = ms_to_frames(start_ms, rate)
+        self._last = min(ms_to_frames(end_ms, rate), self._mixer.frames)
+        self._lead = (ms_to_frames(max(start_ms - MARGIN_MS, 0), rate)
+                      // ALIGN_FRAMES * ALIGN_FRAMES)
+        self._stop = min(ms_to_frames(end_ms + MARGIN_MS, rate), self._mixer.frames)
+        self._mix = self._mixer.blocks(PART_BLOCK_FRAMES)
+        self._at = 0  # the frame the mixer hands out next
+        self._leftover = np.zeros(0, dtype=np.float32)  # mixed from the lead on, not used yet
 
-    at = 0
-    blocks = mixer.blocks(PART_BLOCK_FRAMES)
-    try:
-        for block in blocks:  # up to the lead-in only the bed sounds: run it, keep nothing
-            block_stop = at + len(block)
-            if block_stop > lead:
-                piece = block[max(lead - at, 0): stop - at] * gain
-                if len(piece) and (out := kept(limiter.push(piece))) is not None:
+    def run_up(self) -> None:
+        while self._at < self._lead:
+            block = next(self._mix)
+            self._at += len(block)
+            if self._at > self._lead:
+                self._leftover = block[len(block) - (self._at - self._lead):]
+
+    def blocks(self, gain_db: float) -> Iterator[np.ndarray]:
+        from innerchild_audio.master import MP3_HEADROOM_DB
+        from innerchild_audio.mix.limiter import StreamLimiter
+
+        self.run_up()
+        ceiling = 10.0 ** ((_limit_dbtp(self._options) - MP3_HEADROOM_DB) / 20.0)
+        limiter = StreamLimiter(ceiling, self._rate)
+        gain = np.float32(10.0 ** (gain_db / 20.0))
+        position = self._lead  # the frame the limiter hands out next
+
+        def kept(done: np.ndarray) -> np.ndarray | None:
+            nonlocal position
+            a, b = max(position, self._first), min(position + len(done), self._last)
+            position += len(done)
+            if a >= b:
+                return None
+            piece = done[a - (position - len(done)): b - (position - len(done))]
+            if self._options.channels == 1:
+                return piece[:, np.newaxis].copy()
+            return np.repeat(piece[:, np.newaxis], self._options.channels, axis=1)
+
+        try:
+            pending = self._leftover
+            at = self._lead
+            while at < self._stop:
+                if not len(pending):
+                    pending = next(self._mix)
+                piece = pending[: self._stop - at] * gain
+                at += len(piece)
+                pending = pending[len(piece):]
+                if (out := kept(limiter.push(piece))) is not None:
                     yield out
-            at = block_stop
-            if at >= stop:
-                break
-    finally:
-        blocks.close()
-    if (out := kept(limiter.finish())) is not None:
-        yield out
+        finally:
+            self._mix.close()
+        if (out := kept(limiter.finish())) is not None:
+            yield out
 
 
 def _write(out: Path, blocks: Iterator[np.ndarray], options: RenderOptions) -> None:

@@ -3,17 +3,20 @@
     python scripts/bench_preview.py [--script meditations/meeting-your-child-self.yaml]
                                     [--chapter NAME] [--repeats 3] [--engine piper]
 
-A first render (not timed) fills a fresh speech cache. Then full renders and
-previews of the chapter alternate, `--repeats` times each, in this one process,
-so both see the same machine. Printed: the median of each, their ratio, the
-gain each used, and how far the preview's samples are from the same span of
-the full render (relative RMS of the difference, decoded MP3s; most of it is
-MP3 coding). Goal: a chapter previews in a small fraction of the full render.
+A first render (not timed) fills the speech cache (a fresh one unless
+--cache-dir). Then full renders and previews of the chapter alternate,
+`--repeats` times each, in this one process, so both see the same machine.
+Printed: the median of each (wall clock, and CPU time with ffmpeg's, which a
+busy machine disturbs less), their ratio, the gain each used, and how far the
+preview's samples are from the same span of the full render (relative RMS of
+the difference, decoded MP3s; most of it is MP3 coding). Goal: a chapter
+previews in a small fraction of the full render.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import tempfile
@@ -26,6 +29,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and its finished children (ffmpeg)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--script", type=Path,
@@ -34,6 +44,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--engine", default="piper")
     parser.add_argument("--length", default="10m")
+    parser.add_argument("--cache-dir", type=Path, help="default: a new, empty one")
     args = parser.parse_args()
 
     from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE, decode_mp3
@@ -46,11 +57,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         options = RenderOptions(engine=args.engine, length_ms=parse_duration_ms(args.length))
-        settings = RunSettings(out_dir=work / "out", cache_dir=work / "cache")
+        settings = RunSettings(out_dir=work / "out", cache_dir=args.cache_dir or work / "cache")
         started = time.perf_counter()
         first = render_script(args.script, options, settings)
         print(f"{args.script.name}: {format_duration(first.duration_ms)}, "
-              f"{first.speech_synthesized} sentences synthesized in the cold render "
+              f"{first.speech_synthesized} sentences synthesized in the first render "
               f"({time.perf_counter() - started:.1f} s, not counted)")
         marks = sorted(first.timeline.chapters, key=lambda m: m.start_ms)
         ends = [m.start_ms for m in marks[1:]] + [first.duration_ms]
@@ -58,14 +69,16 @@ def main() -> None:
         chapter = args.chapter or max(list(spans)[1:] or list(spans),
                                       key=lambda t: spans[t][1] - spans[t][0])
 
-        renders, previews = [], []
+        renders, previews, render_cpu, preview_cpu = [], [], [], []
         for _ in range(args.repeats):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu_s()
             full = render_script(args.script, options, settings)
-            renders.append(time.perf_counter() - started)
-            started = time.perf_counter()
+            renders.append(round(time.perf_counter() - started, 2))
+            render_cpu.append(_cpu_s() - cpu)
+            started, cpu = time.perf_counter(), _cpu_s()
             part = preview_script(args.script, options, settings, chapter=chapter)
-            previews.append(time.perf_counter() - started)
+            previews.append(round(time.perf_counter() - started, 2))
+            preview_cpu.append(_cpu_s() - cpu)
 
         whole = decode_mp3(full.mp3_path)[:, 0]
         piece = decode_mp3(part.path)[:, 0]
@@ -77,7 +90,10 @@ def main() -> None:
               f"{clock(part.start_ms)} of {format_duration(full.duration_ms)}")
         print(f"full render (warm cache): {render_s:.2f} s   median of {renders}")
         print(f"preview of the chapter:   {preview_s:.2f} s   median of {previews}")
-        print(f"preview / full render:    {preview_s / render_s:.2f}")
+        print(f"preview / full render:    {preview_s / render_s:.2f} (wall clock)")
+        cpu_render, cpu_preview = statistics.median(render_cpu), statistics.median(preview_cpu)
+        print(f"CPU time, ffmpeg included: full {cpu_render:.2f} s, preview {cpu_preview:.2f} s, "
+              f"ratio {cpu_preview / cpu_render:.2f}")
         print(f"gain: full {full.gain_db:+.3f} dB, preview {part.gain_db:+.3f} dB "
               f"(difference {part.gain_db - full.gain_db:+.3f} dB)")
         print(f"samples against the full render's span: relative RMS difference {error:.3f} "
