@@ -48,18 +48,15 @@ class Job:
 
         Problems come as the library words them (`FILE:LINE:COL: ...` for a script).
         """
-        from innerchild_audio.library import check_script
+        from innerchild_audio.script import load_script
 
-        checked = check_script(self.path, vars=self.options.vars)
-        if checked.script is not None:
-            self.watched = {self.path, *(Path(p).resolve() for p in (
-                *checked.script.files, *checked.script.assets))}
-            if self.options.background not in (None, "none") and Path(
-                    str(self.options.background)).is_file():
-                self.watched.add(Path(str(self.options.background)).resolve())
-        if checked.error is not None:
-            return checked.error.cli_message()
         try:
+            script = load_script(self.path, vars=self.options.vars)  # the check
+            self.watched = {self.path, *(Path(p).resolve() for p in (*script.files,
+                                                                      *script.assets))}
+            background = self.options.background
+            if background is not None and Path(background).is_file():
+                self.watched.add(Path(background).resolve())
             if self.part is not None:
                 from innerchild_audio.preview import preview_script
 
