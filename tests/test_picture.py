@@ -93,6 +93,9 @@ def test_svg_speech_spans_sit_where_the_timeline_says(script_path: Path, tmp_pat
         assert drawn / (right - left) * picture.row_ms == pytest.approx(
             event.duration_ms, abs=2 * px_ms * len(pieces))
     assert f"speech-{len(timeline.speech)}-0" not in groups
+    again = draw_timeline(timeline, script.title, tmp_path / "again.svg", width_px=900,
+                          estimated=True)
+    assert again.path.read_bytes() == picture.path.read_bytes()  # no dates, no random ids
 
 
 def test_png_has_the_stated_size_and_speech_pixels_where_speech_is(

@@ -24,7 +24,6 @@ import numpy as np
 
 from innerchild_audio.errors import UsageError
 from innerchild_audio.export.atomic import atomic_write_bytes
-from innerchild_audio.mix.bed import DuckEnvelope
 from innerchild_audio.timeline import (
     BellEvent,
     BreathEvent,
@@ -115,6 +114,8 @@ def bed_level_db(timeline: Timeline, times_ms: np.ndarray) -> np.ndarray:
     Fades are drawn as straight amplitude ramps; ducking follows the same
     envelope the mixer uses (`DuckEnvelope`).
     """
+    from innerchild_audio.mix.bed import DuckEnvelope  # scipy loads only when drawing
+
     level = np.full(len(times_ms), np.nan)
     if not timeline.beds or len(times_ms) == 0:
         return level
@@ -318,8 +319,9 @@ def draw_timeline(timeline: Timeline, title: str, out: Path, *,
                    columnspacing=1.0)
 
         buffer = io.BytesIO()
-        fig.savefig(buffer, format=out.suffix.lower()[1:], dpi=DPI,
-                    metadata=_metadata(out.suffix.lower(), title))
+        with plt.rc_context({"svg.hashsalt": "innerchild-audio"}):  # the same file each time
+            fig.savefig(buffer, format=out.suffix.lower()[1:], dpi=DPI,
+                        metadata=_metadata(out.suffix.lower(), title))
     finally:
         plt.close(fig)
     out.parent.mkdir(parents=True, exist_ok=True)
