@@ -17,8 +17,8 @@ from typing import Final
 
 import yaml
 
+from innerchild_audio.atomic import Staging, atomic_write_text
 from innerchild_audio.errors import UsageError
-from innerchild_audio.export.atomic import atomic_write_text, temp_path_for
 from innerchild_audio.units import format_duration
 
 OPENING_PART: Final = "parts/opening-safety.yaml"
@@ -172,17 +172,14 @@ def new_script(title: str, *, length_ms: int = 600_000,
             part.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(part, text)
             parts.append(part)
-    temp = temp_path_for(path)  # checked under a temporary name, in the library
-    try:
-        temp.write_text(script_text(title, slug, length_ms, str(path)), encoding="utf-8")
+    with Staging() as staging:  # checked under a temporary name, in the library
+        temp = staging.write_text(path, script_text(title, slug, length_ms, str(path)))
         checked = check_script(temp)
         if not checked.ok:
             raise UsageError(f"--length {format_duration(length_ms)} is too short for the "
                              f"template, which runs at least {_shortest(temp)}; give a longer "
                              "one and shorten the script after")
-        temp.replace(path)
-    finally:
-        temp.unlink(missing_ok=True)
+        staging.commit()
     return NewScript(path, tuple(parts))
 
 

@@ -29,8 +29,8 @@ from typing import Final
 
 import numpy as np
 
+from innerchild_audio.atomic import Staging
 from innerchild_audio.errors import UsageError
-from innerchild_audio.export.atomic import temp_path_for
 from innerchild_audio.inputs import prepare
 from innerchild_audio.options import RenderOptions, RunSettings
 from innerchild_audio.plan import build_timeline, estimate_speech_ms, lay_out
@@ -159,10 +159,10 @@ def preview_script(path: Path | str, options: RenderOptions | None = None,
     # the bed is run up to the part on a second core while the session is measured
     with ThreadPoolExecutor(max_workers=1) as pool:
         run_up = pool.submit(part.run_up)
-        gain_db = _session_gain_db(timeline, clips, options)
+        gain_db, ceiling = _measured(timeline, clips, options)
         run_up.result()
     settings.report(script.slug, "encode", f"mixing {clock(start)} to {clock(end)}")
-    _write(out, part.blocks(gain_db), options)
+    _write(out, part.blocks(gain_db, ceiling), options)
     log.info("preview %s: %s to %s, gain %+.2f dB", out, clock(start), clock(end), gain_db)
     return PreviewResult(out, start, end, timeline.total_ms, title, gain_db, synthesized,
                          estimated, timeline)
@@ -192,24 +192,19 @@ def _stand_ins(timeline: Timeline, clips: dict[SpeechRequest, Clip], rate: int
     return full
 
 
-def _limit_dbtp(options: RenderOptions) -> float:
-    """The true-peak ceiling a render aims for (see `render.render_prepared`)."""
+def _measured(timeline: Timeline, clips: dict[SpeechRequest, Clip],
+              options: RenderOptions) -> tuple[float, float]:
+    """The whole session's mastering gain and limiter ceiling, as a render sets them,
+    from a mix at LOUDNESS_RATE."""
     from innerchild_audio.export.mp3 import overshoot_allowance_db
-    from innerchild_audio.master import DEFAULT_TRUE_PEAK_DBTP, MP3_HEADROOM_DB
-
-    allowance = overshoot_allowance_db(options.bitrate, options.channels) - MP3_HEADROOM_DB
-    return DEFAULT_TRUE_PEAK_DBTP - allowance
-
-
-def _session_gain_db(timeline: Timeline, clips: dict[SpeechRequest, Clip],
-                     options: RenderOptions) -> float:
-    """The whole session's mastering gain, measured on a mix at LOUDNESS_RATE."""
     from innerchild_audio.master import master_stream
     from innerchild_audio.mix import Mixer
 
     mixer = Mixer(timeline, _stand_ins(timeline, clips, LOUDNESS_RATE),
                   sample_rate=LOUDNESS_RATE, channels=options.channels)
-    return master_stream(mixer, true_peak_dbtp=_limit_dbtp(options)).gain_db
+    stream = master_stream(
+        mixer, headroom_db=overshoot_allowance_db(options.bitrate, options.channels))
+    return stream.gain_db, stream.ceiling
 
 
 def _part_timeline(timeline: Timeline, start: int, end: int) -> Timeline:
@@ -227,7 +222,7 @@ class _PartMix:
 
     def __init__(self, timeline: Timeline, clips: dict[SpeechRequest, Clip],
                  options: RenderOptions, start_ms: int, end_ms: int):
-        from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE
+        from innerchild_audio.audio_io import MP3_SAMPLE_RATE
         from innerchild_audio.mix import Mixer
         from innerchild_audio.mix.fades import ms_to_frames
 
@@ -253,12 +248,10 @@ class _PartMix:
             if self._at > self._lead:
                 self._leftover = block[len(block) - (self._at - self._lead):]
 
-    def blocks(self, gain_db: float) -> Iterator[np.ndarray]:
-        from innerchild_audio.master import MP3_HEADROOM_DB
-        from innerchild_audio.mix.limiter import StreamLimiter
+    def blocks(self, gain_db: float, ceiling: float) -> Iterator[np.ndarray]:
+        from innerchild_audio.master.limiter import StreamLimiter
 
         self.run_up()
-        ceiling = 10.0 ** ((_limit_dbtp(self._options) - MP3_HEADROOM_DB) / 20.0)
         limiter = StreamLimiter(ceiling, self._rate)
         gain = np.float32(10.0 ** (gain_db / 20.0))
         position = self._lead  # the frame the limiter hands out next
@@ -292,11 +285,11 @@ class _PartMix:
 
 
 def _write(out: Path, blocks: Iterator[np.ndarray], options: RenderOptions) -> None:
-    from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE, encode_blocks
+    from innerchild_audio.audio_io import MP3_SAMPLE_RATE
+    from innerchild_audio.export.mp3 import encode_blocks
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temp = temp_path_for(out)
-    try:
+    with Staging() as staging:
+        temp = staging.temp_for(out)
         if out.suffix.lower() == ".wav":
             from scipy.io import wavfile
 
@@ -304,6 +297,4 @@ def _write(out: Path, blocks: Iterator[np.ndarray], options: RenderOptions) -> N
         else:
             encode_blocks(blocks, MP3_SAMPLE_RATE, options.channels, temp,
                           bitrate_kbps=options.bitrate)
-        temp.replace(out)
-    finally:
-        temp.unlink(missing_ok=True)
+        staging.commit()

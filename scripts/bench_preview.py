@@ -47,7 +47,7 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, help="default: a new, empty one")
     args = parser.parse_args()
 
-    from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE, decode_mp3
+    from innerchild_audio.audio_io import MP3_SAMPLE_RATE, decode_mp3
     from innerchild_audio.mix.fades import ms_to_frames
     from innerchild_audio.options import RenderOptions, RunSettings
     from innerchild_audio.preview import clock, preview_script

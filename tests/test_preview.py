@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from innerchild_audio.audio_io import MP3_SAMPLE_RATE, decode_mp3
 from innerchild_audio.cli import main
 from innerchild_audio.errors import UsageError
-from innerchild_audio.export.mp3 import MP3_SAMPLE_RATE, decode_mp3
 from innerchild_audio.mix.fades import ms_to_frames
 from innerchild_audio.options import RenderOptions, RunSettings
 from innerchild_audio.preview import preview_script

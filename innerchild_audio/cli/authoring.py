@@ -17,6 +17,7 @@ from innerchild_audio.cli.app import (
     var_option,
 )
 from innerchild_audio.cli.progress import TerminalProgress
+from innerchild_audio.entry import Terminated
 from innerchild_audio.errors import UsageError
 from innerchild_audio.model import ENGINES
 from innerchild_audio.options import DEFAULT_LIBRARY, DEFAULT_OUT_DIR, RenderOptions, RunSettings
@@ -94,10 +95,15 @@ def _options(engine: str | None, length: str | None, vars_: tuple[str, ...],
 @width_option
 @translate_errors
 def picture(session: Path, output: Path | None, library: Path | None, width: int) -> None:
-    """Draw a rendered session: its real timeline and the level decoded from the MP3.
+    """Draw a rendered session: its real timeline and its decoded level.
 
     Reads the manifest and transcript that `render` wrote beside the MP3, and the
     script (unchanged since the render) for its pauses, bells and breaths.
+
+    \b
+    Examples:
+      innerchild picture output/meeting-your-child-self.mp3
+      innerchild picture output/a-safe-place.mp3 -o a-safe-place.svg --width 1600
     """
     from innerchild_audio.picture import picture_of_session
 
@@ -118,10 +124,15 @@ def preview(file: Path, chapter: str | None, from_: str | None, to: str | None,
             output: Path | None, out_dir: Path, engine: str | None, length: str | None,
             vars_: tuple[str, ...], background: str | None, stereo: bool, bitrate: int | None,
             jobs: int | None, cache_dir: Path | None, warnings: bool) -> None:
-    """Render one part of a session as the whole session would play it there.
+    """Render one part of a session as the whole session plays it there.
 
     Same timing, bed, ducking and loudness gain as the full render; only the speech
     near the part is synthesized. Prints the file and where the part starts.
+
+    \b
+    Examples:
+      innerchild preview meditations/meeting-your-child-self.yaml --chapter "Saying hello"
+      innerchild preview meditations/a-safe-place.yaml --from 2m --to 3m30s -o part.wav
     """
     from innerchild_audio.preview import preview_script
 
@@ -149,10 +160,16 @@ def watch(file: Path, chapter: str | None, from_: str | None, to: str | None,
           length: str | None, vars_: tuple[str, ...], background: str | None, stereo: bool,
           bitrate: int | None, jobs: int | None, cache_dir: Path | None,
           warnings: bool) -> None:
-    """Check and render again each time the script, a part or a sound it uses is saved.
+    """Render again each time the script, a part or a sound it uses is saved.
 
-    With --chapter or --from/--to it previews that part instead. Prints the new
-    one-line summary, or the problems with FILE:LINE:COL. Ctrl-C stops it.
+    Checks first; with --chapter or --from/--to it previews that part instead.
+    Prints the new one-line summary, or the problems with FILE:LINE:COL. Ctrl-C
+    stops it.
+
+    \b
+    Examples:
+      innerchild watch meditations/a-safe-place.yaml --engine piper
+      innerchild watch meditations/a-safe-place.yaml --chapter 2
     """
     from innerchild_audio.watch import Job, watch_script
 
@@ -165,8 +182,9 @@ def watch(file: Path, chapter: str | None, from_: str | None, to: str | None,
     job = Job(file, options, settings, part=part)
     try:
         watch_script(job, debounce_ms=debounce, echo=click.echo)
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt as error:  # Ctrl-C is how a watch ends; SIGTERM is not
+        if isinstance(error, Terminated):
+            raise
     click.echo("stopped watching")
 
 
@@ -178,10 +196,15 @@ def watch(file: Path, chapter: str | None, from_: str | None, to: str | None,
               default=DEFAULT_LIBRARY, show_default=True, help="The script library folder.")
 @translate_errors
 def new(title: str, length: str, library: Path) -> None:
-    """Start a new script from a template: safety opening, chapters, closing.
+    """Start a new script from the template: safety opening, chapters, closing.
 
     Writes LIBRARY/SLUG.yaml (and the opening and closing parts when the library
     lacks them); the script checks and renders as it stands.
+
+    \b
+    Examples:
+      innerchild new "A Walk by the Sea"
+      innerchild new "Evening Reset" --length 5m
     """
     from innerchild_audio.new_script import new_script
 

@@ -22,8 +22,8 @@ from typing import Final
 
 import numpy as np
 
+from innerchild_audio.atomic import atomic_write_bytes
 from innerchild_audio.errors import UsageError
-from innerchild_audio.export.atomic import atomic_write_bytes
 from innerchild_audio.timeline import (
     BellEvent,
     BreathEvent,

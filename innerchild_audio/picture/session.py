@@ -69,7 +69,7 @@ def read_vtt(path: Path) -> list[Cue]:
 
 def level_curve(mp3: Path) -> LevelCurve:
     """The session's level, dBFS RMS over LEVEL_WINDOW_MS, every LEVEL_HOP_MS."""
-    from innerchild_audio.export.mp3 import decode_mp3
+    from innerchild_audio.audio_io import decode_mp3
 
     samples = decode_mp3(mp3, sample_rate=LEVEL_DECODE_RATE, channels=1)[:, 0]
     hop = LEVEL_DECODE_RATE * LEVEL_HOP_MS // 1000
