@@ -287,15 +287,36 @@ def draw_timeline(timeline: Timeline, title: str, out: Path, *,
                 ax.plot(level.times_ms[inside], heights[inside], color=COLORS["level"],
                         linewidth=max(font * 0.06, 0.6))
 
-        # chapters
-        for mark in timeline.chapters:
-            if mark.start_ms >= total and total > 0:
-                continue
-            ax = axes[min(mark.start_ms // row_ms, rows - 1)]
+        # chapters: a line and the title where each starts; a row that opens inside a
+        # chapter names it, lighter, at its left
+        marks = sorted((m for m in timeline.chapters if m.start_ms < total or total == 0),
+                       key=lambda m: m.start_ms)
+        titles: list[list] = [[] for _ in range(rows)]
+        for mark in marks:
+            row = min(mark.start_ms // row_ms, rows - 1)
+            ax = axes[row]
             ax.plot([mark.start_ms, mark.start_ms], [0, CHAPTER_Y + 0.3],
                     color=COLORS["chapter"], linewidth=max(font * 0.1, 1.0))
-            ax.text(mark.start_ms + row_ms * 0.004, CHAPTER_Y, mark.title, fontsize=font * 0.85,
-                    color=COLORS["chapter"], weight="bold", va="center", clip_on=True)
+            text = ax.text(mark.start_ms + row_ms * 0.004, CHAPTER_Y, mark.title,
+                           fontsize=font * 0.85, color=COLORS["chapter"], weight="bold",
+                           va="center", clip_on=True)
+            box = text.get_window_extent(renderer)
+            if box.x1 > ax.get_window_extent(renderer).x1:  # too near the row's end
+                text.set_horizontalalignment("right")
+                text.set_x(mark.start_ms - row_ms * 0.004)
+                box = text.get_window_extent(renderer)
+            titles[row].append(box)
+        for row in range(1, rows):
+            start = row * row_ms
+            current = [m for m in marks if m.start_ms < start]
+            if not current:
+                continue
+            text = axes[row].text(start + row_ms * 0.004, CHAPTER_Y, current[-1].title,
+                                  fontsize=font * 0.85, color=COLORS["chapter"], alpha=0.55,
+                                  va="center", clip_on=True)
+            box = text.get_window_extent(renderer)
+            if any(box.overlaps(other) for other in titles[row]):
+                text.remove()
 
         handles: list[Artist] = [
             Patch(facecolor=COLORS["speech"], label="speech"),
@@ -342,6 +363,9 @@ def _label(ax, placed: list, renderer, x: float, text: str, size: float) -> None
         label = ax.text(x, y, text, fontsize=size, va="bottom", color=COLORS["speech"],
                         clip_on=True)
         box = label.get_window_extent(renderer)
+        if box.x1 > ax.get_window_extent(renderer).x1:  # cut off at the row's end: none
+            label.remove()
+            return
         if not any(box.overlaps(other) for other in placed):
             placed.append(box)
             return
