@@ -51,7 +51,8 @@ class Job:
         from innerchild_audio.script import load_script
 
         try:
-            script = load_script(self.path, vars=self.options.vars)  # the check
+            script = load_script(self.path, vars=self.options.vars,  # the check
+                                 asset_dirs=self.options.asset_dirs)
             self.watched = {self.path, *(Path(p).resolve() for p in (*script.files,
                                                                       *script.assets))}
             background = self.options.background

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from innerchild_audio.cli.app import (
+    assets_dir_option,
     length_option,
     main,
     parse_length,
@@ -38,6 +39,7 @@ def _session_options(func: F) -> F:
                      help="Voice engine for every sentence (default: each voice's own, auto)."),
         length_option,
         var_option,
+        assets_dir_option,
         click.option("--background", metavar="SOUND|none",
                      help="Replace the bed: brown-noise, pink-noise, white-noise, drone, a "
                           "sound file, or none."),
@@ -79,11 +81,11 @@ def _time(value: str | None, name: str) -> int | None:
 
 
 def _options(engine: str | None, length: str | None, vars_: tuple[str, ...],
-             background: str | None, stereo: bool, bitrate: int | None,
-             warnings: bool) -> RenderOptions:
+             asset_dirs: tuple[Path, ...], background: str | None, stereo: bool,
+             bitrate: int | None, warnings: bool) -> RenderOptions:
     return RenderOptions(engine=engine, length_ms=parse_length(length), vars=parse_vars(vars_),
                          background=background, stereo=stereo, bitrate_kbps=bitrate,
-                         warnings=warnings)
+                         warnings=warnings, asset_dirs=asset_dirs)
 
 
 @main.command()
@@ -92,9 +94,11 @@ def _options(engine: str | None, length: str | None, vars_: tuple[str, ...],
               help="The picture, .png or .svg (default: beside the MP3, as .png).")
 @click.option("--library", type=click.Path(file_okay=False, path_type=Path),
               help="Where the session's script is (default: meditations/).")
+@assets_dir_option
 @width_option
 @translate_errors
-def picture(session: Path, output: Path | None, library: Path | None, width: int) -> None:
+def picture(session: Path, output: Path | None, library: Path | None,
+            asset_dirs: tuple[Path, ...], width: int) -> None:
     """Draw a rendered session: its real timeline and its decoded level.
 
     Reads the manifest and transcript that `render` wrote beside the MP3, and the
@@ -108,7 +112,8 @@ def picture(session: Path, output: Path | None, library: Path | None, width: int
     from innerchild_audio.picture import picture_of_session
 
     out = output or session.with_suffix(".png")
-    click.echo(picture_of_session(session, out, library=library, width_px=width).summary())
+    click.echo(picture_of_session(session, out, library=library, asset_dirs=asset_dirs,
+                                  width_px=width).summary())
 
 
 @main.command()
@@ -122,8 +127,9 @@ def picture(session: Path, output: Path | None, library: Path | None, width: int
 @translate_errors
 def preview(file: Path, chapter: str | None, from_: str | None, to: str | None,
             output: Path | None, out_dir: Path, engine: str | None, length: str | None,
-            vars_: tuple[str, ...], background: str | None, stereo: bool, bitrate: int | None,
-            jobs: int | None, cache_dir: Path | None, warnings: bool) -> None:
+            vars_: tuple[str, ...], asset_dirs: tuple[Path, ...], background: str | None,
+            stereo: bool, bitrate: int | None, jobs: int | None, cache_dir: Path | None,
+            warnings: bool) -> None:
     """Render one part of a session as the whole session plays it there.
 
     Same timing, bed, ducking and loudness gain as the full render; only the speech
@@ -136,7 +142,8 @@ def preview(file: Path, chapter: str | None, from_: str | None, to: str | None,
     """
     from innerchild_audio.preview import preview_script
 
-    options = _options(engine, length, vars_, background, stereo, bitrate, warnings)
+    options = _options(engine, length, vars_, asset_dirs, background, stereo, bitrate,
+                       warnings)
     settings = RunSettings(out_dir=out_dir, jobs=jobs, cache_dir=cache_dir,
                            progress=TerminalProgress())
     result = preview_script(file, options, settings, chapter=chapter,
@@ -157,9 +164,9 @@ def preview(file: Path, chapter: str | None, from_: str | None, to: str | None,
 @translate_errors
 def watch(file: Path, chapter: str | None, from_: str | None, to: str | None,
           output: Path | None, out_dir: Path, debounce: int, engine: str | None,
-          length: str | None, vars_: tuple[str, ...], background: str | None, stereo: bool,
-          bitrate: int | None, jobs: int | None, cache_dir: Path | None,
-          warnings: bool) -> None:
+          length: str | None, vars_: tuple[str, ...], asset_dirs: tuple[Path, ...],
+          background: str | None, stereo: bool, bitrate: int | None, jobs: int | None,
+          cache_dir: Path | None, warnings: bool) -> None:
     """Render again each time the script, a part or a sound it uses is saved.
 
     Checks first; with --chapter or --from/--to it previews that part instead.
@@ -173,7 +180,8 @@ def watch(file: Path, chapter: str | None, from_: str | None, to: str | None,
     """
     from innerchild_audio.watch import Job, watch_script
 
-    options = _options(engine, length, vars_, background, stereo, bitrate, warnings)
+    options = _options(engine, length, vars_, asset_dirs, background, stereo, bitrate,
+                       warnings)
     settings = RunSettings(out_dir=out_dir, jobs=jobs, cache_dir=cache_dir)
     part = None
     if chapter is not None or from_ is not None or to is not None:

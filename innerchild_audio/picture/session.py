@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -94,11 +95,13 @@ def picture_of_render(result: RenderResult, out: Path, *,
 
 
 def picture_of_session(mp3: Path, out: Path, *, library: Path | None = None,
+                       asset_dirs: Sequence[Path] = (),
                        width_px: int = DEFAULT_WIDTH_PX) -> Picture:
     """The picture of a session on disk, from the files its render left beside the MP3.
 
     `library` is the folder of its script (default: `meditations/` here, or beside
-    the output folder). Raises UsageError when the MP3 or its manifest is missing.
+    the output folder); `asset_dirs` as the render had them. Raises UsageError
+    when the MP3 or its manifest is missing.
     """
     mp3 = Path(mp3)
     if not mp3.is_file():
@@ -113,7 +116,7 @@ def picture_of_session(mp3: Path, out: Path, *, library: Path | None = None,
     cues = read_vtt(vtt) if vtt.is_file() else []
     roots = [library] if library is not None else [Path("meditations"),
                                                    mp3.parent.parent / "meditations"]
-    timeline = _rebuilt(manifest, cues, roots)
+    timeline = _rebuilt(manifest, cues, roots, asset_dirs)
     note = ""
     if timeline is None:
         timeline = _from_files(manifest, cues)
@@ -124,7 +127,8 @@ def picture_of_session(mp3: Path, out: Path, *, library: Path | None = None,
                          note=note)
 
 
-def _rebuilt(manifest: dict[str, Any], cues: list[Cue], roots: list[Path]) -> Timeline | None:
+def _rebuilt(manifest: dict[str, Any], cues: list[Cue], roots: list[Path],
+             asset_dirs: Sequence[Path]) -> Timeline | None:
     """The rendered timeline, from the unchanged script and the cues' real durations."""
     from innerchild_audio.inputs import apply_background
     from innerchild_audio.plan import build_timeline, lay_out
@@ -141,7 +145,8 @@ def _rebuilt(manifest: dict[str, Any], cues: list[Cue], roots: list[Path]) -> Ti
             try:
                 if file_sha256(path) != digest:
                     continue
-                script = load_script(path, vars={str(k): str(v) for k, v in variables.items()})
+                script = load_script(path, vars={str(k): str(v) for k, v in variables.items()},
+                                     asset_dirs=asset_dirs)
                 if script.slug != manifest.get("slug"):
                     continue
                 script = apply_background(script, options.get("background"))
