@@ -1,6 +1,13 @@
 """Command line: thin click commands over the library (see `app.py` for the glue)."""
 
-from innerchild_audio.cli import batch, publish, render, script, speech  # noqa: F401  (registers)
+from innerchild_audio.cli import (  # noqa: F401  (registers the commands)
+    authoring,
+    batch,
+    publish,
+    render,
+    script,
+    speech,
+)
 from innerchild_audio.cli.app import main
 
 __all__ = ["main"]

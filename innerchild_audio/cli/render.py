@@ -87,11 +87,13 @@ def _options_and_settings(engine: str | None, length: str | None, vars_: tuple[s
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_render_options
+@click.option("--picture", is_flag=True,
+              help="Also draw each session's timeline and level into OUT_DIR/SLUG.png.")
 @translate_errors
 def render(files: tuple[Path, ...], out_dir: Path, engine: str | None, length: str | None,
            vars_: tuple[str, ...], asset_dirs: tuple[Path, ...], background: str | None,
            stereo: bool, bitrate: int | None, jobs: int | None, cache_dir: Path | None,
-           warnings: bool) -> None:
+           warnings: bool, picture: bool) -> None:
     """Render scripts to MP3 sessions with tags, chapters, transcripts and a manifest.
 
     Prints one line per session: the MP3's path, its duration and its loudness.
@@ -109,7 +111,12 @@ def render(files: tuple[Path, ...], out_dir: Path, engine: str | None, length: s
                                               bitrate, warnings, out_dir, jobs, cache_dir,
                                               asset_dirs)
     for script in scripts:
-        click.echo(render_script(script, options, settings).summary())
+        result = render_script(script, options, settings)
+        click.echo(result.summary())
+        if picture:
+            from innerchild_audio.picture import picture_of_render
+
+            click.echo(picture_of_render(result, out_dir / f"{result.slug}.png").summary())
 
 
 @main.command()

@@ -64,17 +64,23 @@ def check(paths: tuple[Path, ...], vars_: tuple[str, ...], asset_dirs: tuple[Pat
 @click.option("--warnings/--no-warnings", default=True, show_default=True,
               help="Speak the content warning at the start.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--picture", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw the planned timeline into this .png or .svg.")
+@click.option("--width", type=int, default=1080, show_default=True, metavar="PX",
+              help="The picture's width in pixels.")
 @translate_errors
 def plan(file: Path, length: str | None, vars_: tuple[str, ...], asset_dirs: tuple[Path, ...],
-         warnings: bool, as_json: bool) -> None:
+         warnings: bool, as_json: bool, picture: Path | None, width: int) -> None:
     """Lay out a session without synthesizing speech: steps, chapters, total.
 
     Speech durations are estimated; the reachable length range is shown.
+    --picture draws the timeline (.png or .svg).
 
     \b
     Examples:
       innerchild plan meditations/a-safe-place.yaml --length 10m
       innerchild plan meditations/a-safe-place.yaml --json > plan.json
+      innerchild plan meditations/a-safe-place.yaml --picture plan.png
     """
     script = load_script(file, vars=parse_vars(vars_), asset_dirs=asset_dirs)
     timeline = plan_script(script, target_ms=parse_length(length), warnings=warnings)
@@ -82,6 +88,11 @@ def plan(file: Path, length: str | None, vars_: tuple[str, ...], asset_dirs: tup
         click.echo(json.dumps(plan_json(script.title, file, timeline), indent=2))
     else:
         click.echo(format_plan(script.title, file, timeline))
+    if picture is not None:
+        from innerchild_audio.picture import draw_timeline
+
+        drawn = draw_timeline(timeline, script.title, picture, width_px=width, estimated=True)
+        click.echo(drawn.summary(), err=as_json)
 
 
 @main.command()

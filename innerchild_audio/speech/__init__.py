@@ -12,7 +12,7 @@ from innerchild_audio.speech.base import BatchEngine, Clip, Engine
 from innerchild_audio.speech.cache import CacheInfo, ClipCache
 from innerchild_audio.speech.paths import resolve_cache_dir, resolve_voices_dir
 from innerchild_audio.speech.piper_engine import cpu_count
-from innerchild_audio.speech.synth import SpeechResult, choose_auto, synthesize_all
+from innerchild_audio.speech.synth import SpeechResult, cached_clips, choose_auto, synthesize_all
 
 __all__ = [
     "BatchEngine",
@@ -21,6 +21,7 @@ __all__ = [
     "ClipCache",
     "Engine",
     "SpeechResult",
+    "cached_clips",
     "choose_auto",
     "cache_info",
     "clear_cache",

@@ -61,34 +61,11 @@ def synthesize_all(
     `engines` replaces the engine objects (tests pass ones with fast retries).
     """
     unique = list(dict.fromkeys(requests))
-    if engine is not None and engine not in ENGINES:
-        raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {jobs}")
     engines = dict(engines) if engines is not None else default_engines(voices_dir)
     cache = ClipCache(resolve_cache_dir(cache_dir))
-
-    wanted = {request: engine or request.voice.engine for request in unique}
-    for name in set(wanted.values()):
-        if name not in ENGINES:
-            raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
-    note = ""
-    if "auto" in wanted.values():
-        chosen, note = choose_auto([r for r, n in wanted.items() if n == "auto"], engines, cache)
-        if note not in _announced:  # say it once, not once per session of a build
-            _announced.add(note)
-            log.warning("voice engine auto: %s", note)
-        wanted = {r: chosen if n == "auto" else n for r, n in wanted.items()}
-
-    identities: dict[tuple[str, Voice], dict[str, object]] = {}
-
-    def key_of(request: SpeechRequest) -> str:
-        name = wanted[request]
-        if (name, request.voice) not in identities:
-            identities[name, request.voice] = engines[name].cache_identity(request.voice)
-        return cache_key(name, identities[name, request.voice], request.text)
-
-    keys = {request: key_of(request) for request in unique}
+    wanted, keys, note = _engines_and_keys(unique, engine, engines, cache)
     clips: dict[SpeechRequest, Clip] = {}
     missing: dict[tuple[str, Voice], list[SpeechRequest]] = {}
     for request in unique:
@@ -133,6 +110,58 @@ def synthesize_all(
         requests_made=after[0] - before[0],
         model_calls=after[1] - before[1],
     )
+
+
+def _engines_and_keys(
+    unique: Sequence[SpeechRequest], engine: str | None, engines: Mapping[str, BatchEngine],
+    cache: ClipCache,
+) -> tuple[dict[SpeechRequest, str], dict[SpeechRequest, str], str]:
+    """The engine each request is spoken by (`auto` resolved), its cache key, and how
+    `auto` chose (empty when it did not)."""
+    if engine is not None and engine not in ENGINES:
+        raise UsageError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    wanted = {request: engine or request.voice.engine for request in unique}
+    for name in set(wanted.values()):
+        if name not in ENGINES:
+            raise UsageError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
+    note = ""
+    if "auto" in wanted.values():
+        chosen, note = choose_auto([r for r, n in wanted.items() if n == "auto"], engines, cache)
+        if note not in _announced:  # say it once, not once per session of a build
+            _announced.add(note)
+            log.warning("voice engine auto: %s", note)
+        wanted = {r: chosen if n == "auto" else n for r, n in wanted.items()}
+
+    identities: dict[tuple[str, Voice], dict[str, object]] = {}
+
+    def key_of(request: SpeechRequest) -> str:
+        name = wanted[request]
+        if (name, request.voice) not in identities:
+            identities[name, request.voice] = engines[name].cache_identity(request.voice)
+        return cache_key(name, identities[name, request.voice], request.text)
+
+    return wanted, {request: key_of(request) for request in unique}, note
+
+
+def cached_clips(
+    requests: Sequence[SpeechRequest],
+    *,
+    engine: str | None = None,
+    cache_dir: Path | None = None,
+    voices_dir: Path | None = None,
+    engines: Mapping[str, BatchEngine] | None = None,
+) -> dict[SpeechRequest, Clip]:
+    """The clips the cache already holds for `requests`; nothing is synthesized.
+
+    The engines are chosen as `synthesize_all` would choose them, so a clip found
+    here is the one a render would use.
+    """
+    unique = list(dict.fromkeys(requests))
+    engines = dict(engines) if engines is not None else default_engines(voices_dir)
+    cache = ClipCache(resolve_cache_dir(cache_dir))
+    wanted, keys, _ = _engines_and_keys(unique, engine, engines, cache)
+    found = {request: cache.get(wanted[request], keys[request]) for request in unique}
+    return {request: clip for request, clip in found.items() if clip is not None}
 
 
 def choose_auto(
