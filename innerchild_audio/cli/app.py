@@ -14,6 +14,8 @@ import click
 from innerchild_audio import __version__
 from innerchild_audio.entry import stopped_message
 from innerchild_audio.errors import ExitStatus, InnerChildError, UsageError
+from innerchild_audio.model import ENGINES
+from innerchild_audio.options import RenderOptions
 from innerchild_audio.units import parse_duration_ms
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -128,5 +130,45 @@ length_option = click.option(
     "--length", metavar="DURATION", help="Target length, e.g. 10m; overrides the script's."
 )
 
+def session_options(func: F) -> F:
+    """What a render takes besides where it goes: shared by render, build, batch, preview
+    and watch."""
+    decorators = [
+        click.option("--engine", type=click.Choice(ENGINES),
+                     help="Voice engine for every sentence (default: each voice's own, auto)."),
+        length_option,
+        var_option,
+        assets_dir_option,
+        click.option("--background", metavar="SOUND|none",
+                     help="Replace the bed: brown-noise, pink-noise, white-noise, drone, a "
+                          "sound file, or none."),
+        click.option("--stereo", is_flag=True, help="Stereo MP3 (default mono)."),
+        click.option("--bitrate", type=int, metavar="KBPS",
+                     help="MP3 CBR bitrate (default 96 mono, 128 stereo)."),
+        click.option("--jobs", type=click.IntRange(min=1),
+                     help="Parallel work: speech for render, worker processes for build "
+                          "and batch (default: the CPU cores)."),
+        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
+                     envvar="INNERCHILD_CACHE_DIR",
+                     help="Speech cache folder (default: $INNERCHILD_CACHE_DIR, else the "
+                          "user cache folder)."),
+        click.option("--warnings/--no-warnings", default=True, show_default=True,
+                     help="Speak the content warning at the start."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def render_options_from(engine: str | None, length: str | None, vars_: tuple[str, ...],
+                        asset_dirs: tuple[Path, ...], background: str | None, stereo: bool,
+                        bitrate: int | None, warnings: bool) -> RenderOptions:
+    """`session_options`' values as the library's RenderOptions."""
+    return RenderOptions(engine=engine, length_ms=parse_length(length), vars=parse_vars(vars_),
+                         background=background, stereo=stereo, bitrate_kbps=bitrate,
+                         warnings=warnings, asset_dirs=asset_dirs)
+
+
 __all__ = ["main", "translate_errors", "parse_vars", "parse_length", "var_option",
-           "assets_dir_option", "length_option", "ExitStatus"]
+           "assets_dir_option", "length_option", "ExitStatus", "output_folder",
+           "render_options_from", "session_options"]

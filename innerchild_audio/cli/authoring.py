@@ -10,18 +10,16 @@ import click
 
 from innerchild_audio.cli.app import (
     assets_dir_option,
-    length_option,
     main,
     parse_length,
-    parse_vars,
+    render_options_from,
+    session_options,
     translate_errors,
-    var_option,
 )
 from innerchild_audio.cli.progress import TerminalProgress
 from innerchild_audio.entry import Terminated
 from innerchild_audio.errors import UsageError
-from innerchild_audio.model import ENGINES
-from innerchild_audio.options import DEFAULT_LIBRARY, DEFAULT_OUT_DIR, RenderOptions, RunSettings
+from innerchild_audio.options import DEFAULT_LIBRARY, DEFAULT_OUT_DIR, RunSettings
 from innerchild_audio.picture import DEFAULT_WIDTH_PX
 from innerchild_audio.units import parse_duration_ms
 
@@ -30,34 +28,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 width_option = click.option(
     "--width", type=int, default=DEFAULT_WIDTH_PX, show_default=True, metavar="PX",
     help="Picture width in pixels; the height follows the session's length.")
-
-
-def _session_options(func: F) -> F:
-    """What a render takes, besides where it goes (`render`'s options)."""
-    decorators = [
-        click.option("--engine", type=click.Choice(ENGINES),
-                     help="Voice engine for every sentence (default: each voice's own, auto)."),
-        length_option,
-        var_option,
-        assets_dir_option,
-        click.option("--background", metavar="SOUND|none",
-                     help="Replace the bed: brown-noise, pink-noise, white-noise, drone, a "
-                          "sound file, or none."),
-        click.option("--stereo", is_flag=True, help="Stereo MP3 (default mono)."),
-        click.option("--bitrate", type=int, metavar="KBPS",
-                     help="MP3 CBR bitrate (default 96 mono, 128 stereo)."),
-        click.option("--jobs", type=click.IntRange(min=1),
-                     help="Parallel speech synthesis (default: the CPU cores)."),
-        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-                     envvar="INNERCHILD_CACHE_DIR",
-                     help="Speech cache folder (default: $INNERCHILD_CACHE_DIR, else the "
-                          "user cache folder)."),
-        click.option("--warnings/--no-warnings", default=True, show_default=True,
-                     help="Speak the content warning at the start."),
-    ]
-    for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
 
 
 def _part_options(func: F) -> F:
@@ -78,14 +48,6 @@ def _time(value: str | None, name: str) -> int | None:
         return parse_duration_ms(value)
     except ValueError as error:
         raise UsageError(f"--{name}: {error}") from None
-
-
-def _options(engine: str | None, length: str | None, vars_: tuple[str, ...],
-             asset_dirs: tuple[Path, ...], background: str | None, stereo: bool,
-             bitrate: int | None, warnings: bool) -> RenderOptions:
-    return RenderOptions(engine=engine, length_ms=parse_length(length), vars=parse_vars(vars_),
-                         background=background, stereo=stereo, bitrate_kbps=bitrate,
-                         warnings=warnings, asset_dirs=asset_dirs)
 
 
 @main.command()
@@ -123,7 +85,7 @@ def picture(session: Path, output: Path | None, library: Path | None,
               help="The preview, .mp3 or .wav (default: OUT_DIR/SLUG.preview.mp3).")
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
               default=DEFAULT_OUT_DIR, show_default=True, help="Where the preview lands.")
-@_session_options
+@session_options
 @translate_errors
 def preview(file: Path, chapter: str | None, from_: str | None, to: str | None,
             output: Path | None, out_dir: Path, engine: str | None, length: str | None,
@@ -142,8 +104,8 @@ def preview(file: Path, chapter: str | None, from_: str | None, to: str | None,
     """
     from innerchild_audio.preview import preview_script
 
-    options = _options(engine, length, vars_, asset_dirs, background, stereo, bitrate,
-                       warnings)
+    options = render_options_from(engine, length, vars_, asset_dirs, background, stereo,
+                                  bitrate, warnings)
     settings = RunSettings(out_dir=out_dir, jobs=jobs, cache_dir=cache_dir,
                            progress=TerminalProgress())
     result = preview_script(file, options, settings, chapter=chapter,
@@ -160,7 +122,7 @@ def preview(file: Path, chapter: str | None, from_: str | None, to: str | None,
               default=DEFAULT_OUT_DIR, show_default=True, help="Where renders land.")
 @click.option("--debounce", type=click.IntRange(min=0), default=400, show_default=True,
               metavar="MS", help="Wait this long after the last save before rendering.")
-@_session_options
+@session_options
 @translate_errors
 def watch(file: Path, chapter: str | None, from_: str | None, to: str | None,
           output: Path | None, out_dir: Path, debounce: int, engine: str | None,
@@ -180,8 +142,8 @@ def watch(file: Path, chapter: str | None, from_: str | None, to: str | None,
     """
     from innerchild_audio.watch import Job, watch_script
 
-    options = _options(engine, length, vars_, asset_dirs, background, stereo, bitrate,
-                       warnings)
+    options = render_options_from(engine, length, vars_, asset_dirs, background, stereo,
+                                  bitrate, warnings)
     settings = RunSettings(out_dir=out_dir, jobs=jobs, cache_dir=cache_dir)
     part = None
     if chapter is not None or from_ is not None or to is not None:

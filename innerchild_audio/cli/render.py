@@ -11,19 +11,15 @@ import click
 
 from innerchild_audio.build import Failed, Outcome, build_library
 from innerchild_audio.cli.app import (
-    assets_dir_option,
-    length_option,
     main,
     output_folder,
-    parse_length,
-    parse_vars,
+    render_options_from,
+    session_options,
     translate_errors,
-    var_option,
 )
 from innerchild_audio.cli.progress import TerminalProgress
 from innerchild_audio.errors import UsageError
 from innerchild_audio.library import find_scripts
-from innerchild_audio.model import ENGINES
 from innerchild_audio.options import DEFAULT_LIBRARY, DEFAULT_OUT_DIR, RenderOptions, RunSettings
 from innerchild_audio.render import RenderResult, render_script
 from innerchild_audio.scale.executor import SCHEDULER_ENV, scheduler_address
@@ -32,35 +28,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _render_options(func: F) -> F:
-    """The options `render` and `build` share."""
-    decorators = [
-        click.option("-o", "--output", "--out-dir", "out_dir", type=click.Path(file_okay=False),
-                     callback=output_folder, default=str(DEFAULT_OUT_DIR), show_default=True,
-                     help="Where sessions land."),
-        click.option("--engine", type=click.Choice(ENGINES),
-                     help="Voice engine for every sentence (default: each voice's own, auto)."),
-        length_option,
-        var_option,
-        assets_dir_option,
-        click.option("--background", metavar="SOUND|none",
-                     help="Replace the bed: brown-noise, pink-noise, white-noise, drone, a "
-                          "sound file, or none."),
-        click.option("--stereo", is_flag=True, help="Stereo MP3 (default mono)."),
-        click.option("--bitrate", type=int, metavar="KBPS",
-                     help="MP3 CBR bitrate (default 96 mono, 128 stereo)."),
-        click.option("--jobs", type=click.IntRange(min=1),
-                     help="Parallel work: speech for render, worker processes for build "
-                          "and batch (default: the CPU cores)."),
-        click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
-                     envvar="INNERCHILD_CACHE_DIR",
-                     help="Speech cache folder (default: $INNERCHILD_CACHE_DIR, else the "
-                          "user cache folder)."),
-        click.option("--warnings/--no-warnings", default=True, show_default=True,
-                     help="Speak the content warning at the start."),
-    ]
-    for decorator in reversed(decorators):
-        func = decorator(func)
-    return func
+    """The options `render`, `build` and `batch` share: where sessions land, and the rest."""
+    func = session_options(func)
+    return click.option("-o", "--output", "--out-dir", "out_dir",
+                        type=click.Path(file_okay=False), callback=output_folder,
+                        default=str(DEFAULT_OUT_DIR), show_default=True,
+                        help="Where sessions land.")(func)
 
 
 scheduler_option = click.option(
@@ -76,9 +49,8 @@ def _options_and_settings(engine: str | None, length: str | None, vars_: tuple[s
                           cache_dir: Path | None, asset_dirs: tuple[Path, ...] = (),
                           scheduler: str | None = None,
                           ) -> tuple[RenderOptions, RunSettings]:
-    options = RenderOptions(engine=engine, length_ms=parse_length(length),
-                            vars=parse_vars(vars_), background=background, stereo=stereo,
-                            bitrate_kbps=bitrate, warnings=warnings, asset_dirs=asset_dirs)
+    options = render_options_from(engine, length, vars_, asset_dirs, background, stereo,
+                                  bitrate, warnings)
     settings = RunSettings(out_dir=out_dir, jobs=jobs, cache_dir=cache_dir,
                            scheduler=scheduler_address(scheduler), progress=TerminalProgress())
     return options, settings
