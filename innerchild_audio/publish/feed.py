@@ -46,8 +46,6 @@ def build_feed(
 ) -> bytes:
     """The RSS document; `episodes` in the feed's order, `cover` the cover's path in the site."""
     self_url = feed_url(base_url)
-    link = channel.link or f"{base_url}/"
-    cover_url = site_url(base_url, cover)
     rss = Element("rss", {
         "version": "2.0",
         "xmlns:itunes": ITUNES_NS,
@@ -56,6 +54,18 @@ def build_feed(
         "xmlns:content": CONTENT_NS,
     })
     ch = rss.add("channel")
+    _add_channel_basics(ch, channel, self_url=self_url, link=channel.link or f"{base_url}/",
+                        cover_url=site_url(base_url, cover), build_date=build_date)
+    _add_channel_owner(ch, channel, self_url)
+    _add_channel_extras(ch, channel)
+    for item in episodes:
+        _add_item(ch, item, base_url)
+    return document(rss)
+
+
+def _add_channel_basics(ch: Element, channel: Channel, *, self_url: str, link: str,
+                        cover_url: str, build_date: datetime) -> None:
+    """Title, links, cover and category: what every directory reads first."""
     ch.add("title", channel.title)
     ch.add("link", link)
     ch.add("description", plain_paragraphs(channel.description))
@@ -73,6 +83,10 @@ def build_feed(
         category.add("itunes:category", text=channel.subcategory)
     ch.add("itunes:explicit", _yes_no(channel.explicit))
     ch.add("itunes:author", channel.author)
+
+
+def _add_channel_owner(ch: Element, channel: Channel, self_url: str) -> None:
+    """Owner, show type, the podcast GUID and the lock, which names the owner when known."""
     if channel.owner_email:  # an owner without an e-mail fails validation: publish warns
         owner = ch.add("itunes:owner")
         owner.add("itunes:name", channel.author)
@@ -83,6 +97,10 @@ def build_feed(
         ch.add("podcast:locked", "no", owner=channel.owner_email)
     else:
         ch.add("podcast:locked", "no")
+
+
+def _add_channel_extras(ch: Element, channel: Channel) -> None:
+    """The optional Podcasting 2.0 tags: license, funding, people."""
     if channel.license:
         if channel.license.url:
             ch.add("podcast:license", channel.license.name, url=channel.license.url)
@@ -96,36 +114,36 @@ def build_feed(
             if value:
                 node.attrs[key] = value
 
-    for item in episodes:
-        ep = item.episode
-        node = ch.add("item")
-        node.add("title", ep.title)
-        node.add("description", item.show_notes, html=True)
-        node.add("content:encoded", item.show_notes, html=True)
-        node.add("link", f"{base_url}/#{ep.slug}")
-        node.add("guid", item.guid, isPermaLink="false")
-        node.add("pubDate", rfc2822(item.pub_date))
-        node.add("enclosure", url=site_url(base_url, item.audio),
-                 length=str(ep.audio_bytes), type=AUDIO_TYPE)
-        node.add("itunes:duration", str(item.duration_whole_s))
-        if ep.season is not None:
-            node.add("itunes:season", str(ep.season))
-        if ep.episode is not None:
-            node.add("itunes:episode", str(ep.episode))
-        node.add("itunes:episodeType", "full")
-        node.add("itunes:explicit", _yes_no(ep.explicit))
-        if ep.author:
-            node.add("itunes:author", ep.author)
-        if item.cover:
-            node.add("itunes:image", href=site_url(base_url, item.cover))
-        if item.vtt:
-            node.add("podcast:transcript", url=site_url(base_url, item.vtt),
-                     type=VTT_TYPE, language=ep.language)
-        if item.srt:
-            node.add("podcast:transcript", url=site_url(base_url, item.srt),
-                     type=SRT_TYPE, language=ep.language)
-        if item.chapters:
-            node.add("podcast:chapters", url=site_url(base_url, item.chapters),
-                     type=CHAPTERS_TYPE)
-    return document(rss)
 
+def _add_item(ch: Element, item: PublishedEpisode, base_url: str) -> None:
+    """One episode's `item`, its optional tags only where the episode has them."""
+    ep = item.episode
+    node = ch.add("item")
+    node.add("title", ep.title)
+    node.add("description", item.show_notes, html=True)
+    node.add("content:encoded", item.show_notes, html=True)
+    node.add("link", f"{base_url}/#{ep.slug}")
+    node.add("guid", item.guid, isPermaLink="false")
+    node.add("pubDate", rfc2822(item.pub_date))
+    node.add("enclosure", url=site_url(base_url, item.audio),
+             length=str(ep.audio_bytes), type=AUDIO_TYPE)
+    node.add("itunes:duration", str(item.duration_whole_s))
+    if ep.season is not None:
+        node.add("itunes:season", str(ep.season))
+    if ep.episode is not None:
+        node.add("itunes:episode", str(ep.episode))
+    node.add("itunes:episodeType", "full")
+    node.add("itunes:explicit", _yes_no(ep.explicit))
+    if ep.author:
+        node.add("itunes:author", ep.author)
+    if item.cover:
+        node.add("itunes:image", href=site_url(base_url, item.cover))
+    if item.vtt:
+        node.add("podcast:transcript", url=site_url(base_url, item.vtt),
+                 type=VTT_TYPE, language=ep.language)
+    if item.srt:
+        node.add("podcast:transcript", url=site_url(base_url, item.srt),
+                 type=SRT_TYPE, language=ep.language)
+    if item.chapters:
+        node.add("podcast:chapters", url=site_url(base_url, item.chapters),
+                 type=CHAPTERS_TYPE)
