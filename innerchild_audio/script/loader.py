@@ -16,7 +16,7 @@ from typing import Final
 from yaml.nodes import Node
 
 from innerchild_audio.errors import Problem, ScriptError
-from innerchild_audio.model import Script, Source, Step, Voice
+from innerchild_audio.model import Background, Script, Source, Step, Voice
 from innerchild_audio.script.nodes import MAX_NODES, Reader, Report, _Stop, compose, count_nodes
 from innerchild_audio.script.steps import MAX_STEPS, STEP_KEYS, StepReader, _StepContext
 from innerchild_audio.script.values import MAX_PAUSE_MS
@@ -131,6 +131,9 @@ def load_script(path: Path | str, *, vars: Mapping[str, str] | None = None,
     return script
 
 
+_Entries = dict[str, tuple[Node, Node]]
+
+
 def _load(loader: _Loader, path: Path, overrides: dict[str, str]) -> Script | None:
     loaded = loader.read_root(path, None)
     if loaded is None:
@@ -139,11 +142,34 @@ def _load(loader: _Loader, path: Path, overrides: dict[str, str]) -> Script | No
     entries = r.mapping(root, "a script")
     if entries is None:
         return None
+    # Read in this order: problems are listed as they are found.
+    _check_top_keys(r, root, entries)
+    loader.variables = _read_vars(r, entries, overrides)
+    fields = _read_texts(loader, r, entries)
+    slug = _read_slug(r, entries, path)
+    fields.update(_read_metadata(loader, r, entries))
+    voice, background = _read_sound(loader, r, entries)
+    steps = _read_steps(loader, r, entries, _StepContext(voice, background, (path,)))
+    if loader.report.problems:
+        return None
+    return Script(
+        path=path, slug=slug, steps=tuple(steps), voice=voice,
+        background=background,
+        vars=loader.variables, files=tuple(dict.fromkeys(loader.files)),
+        assets=tuple(dict.fromkeys(loader.assets)),
+        **{k: v for k, v in fields.items() if v is not None},  # type: ignore[arg-type]
+    )
+
+
+def _check_top_keys(r: Reader, root: Node, entries: _Entries) -> None:
     r.check_keys(entries, TOP_KEYS, "the script")
     for required in ("title", "steps"):
         if required not in entries:
             r.problem(root, f"the script needs '{required}:'")
 
+
+def _read_vars(r: Reader, entries: _Entries, overrides: dict[str, str]) -> dict[str, str]:
+    """The script's `vars:`, then the caller's overrides on top."""
     variables: dict[str, str] = {}
     if "vars" in entries:
         var_entries = r.mapping(entries["vars"][1], "vars") or {}
@@ -155,8 +181,11 @@ def _load(loader: _Loader, path: Path, overrides: dict[str, str]) -> Script | No
             if text is not None:
                 variables[name] = text
     variables.update(overrides)
-    loader.variables = variables
+    return variables
 
+
+def _read_texts(loader: _Loader, r: Reader, entries: _Entries) -> dict[str, object]:
+    """Title, description, author and content warning (all but the author are spoken)."""
     fields: dict[str, object] = {}
     for key in ("title", "description", "author", "content_warning"):
         if key in entries:
@@ -165,6 +194,11 @@ def _load(loader: _Loader, path: Path, overrides: dict[str, str]) -> Script | No
                 r.text(entries[key][1], what)
     if fields.get("title") is not None:
         fields["title"] = str(fields["title"]).strip()
+    return fields
+
+
+def _read_slug(r: Reader, entries: _Entries, path: Path) -> str:
+    """The given slug if it is valid, else one made from the file name."""
     slug = slug_from_name(path.stem)
     if "slug" in entries:
         node = entries["slug"][1]
@@ -174,6 +208,12 @@ def _load(loader: _Loader, path: Path, overrides: dict[str, str]) -> Script | No
                             f"(e.g. {slug_from_name(given)})")
         elif given is not None:
             slug = given
+    return slug
+
+
+def _read_metadata(loader: _Loader, r: Reader, entries: _Entries) -> dict[str, object]:
+    """Language, tags, cover, episode, season, explicit and length."""
+    fields: dict[str, object] = {}
     if "language" in entries:
         node = entries["language"][1]
         language = r.text(node, "language")
@@ -193,26 +233,25 @@ def _load(loader: _Loader, path: Path, overrides: dict[str, str]) -> Script | No
     if "length" in entries:
         fields["length_ms"] = loader.duration(r, entries["length"][1], "length",
                                               limit_ms=MAX_SESSION_MS, positive=True)
+    return fields
+
+
+def _read_sound(loader: _Loader, r: Reader, entries: _Entries) -> tuple[Voice, Background | None]:
+    """The script-wide voice and background bed that steps start from."""
     voice = Voice()
     if "voice" in entries:
         voice = loader.voice(r, entries["voice"][1], voice, "voice")
     background = None
     if "background" in entries:
         bed = loader.background(r, entries["background"][1], None, "background")
-        background = None if bed is False else bed
-    steps: list[Step] = []
-    if "steps" in entries:
-        ctx = _StepContext(voice, background, (path,))  # type: ignore[arg-type]
-        steps = loader.steps(r, entries["steps"][1], ctx)
-        if not loader.said and not loader.report.problems:
-            r.problem(entries["steps"][0], "the script never speaks: add at least one 'say:' step")
+        background = bed if isinstance(bed, Background) else None  # False: reported
+    return voice, background
 
-    if loader.report.problems:
-        return None
-    return Script(
-        path=path, slug=slug, steps=tuple(steps), voice=voice,
-        background=background,  # type: ignore[arg-type]
-        vars=variables, files=tuple(dict.fromkeys(loader.files)),
-        assets=tuple(dict.fromkeys(loader.assets)),
-        **{k: v for k, v in fields.items() if v is not None},  # type: ignore[arg-type]
-    )
+
+def _read_steps(loader: _Loader, r: Reader, entries: _Entries, ctx: _StepContext) -> list[Step]:
+    if "steps" not in entries:
+        return []
+    steps = loader.steps(r, entries["steps"][1], ctx)
+    if not loader.said and not loader.report.problems:
+        r.problem(entries["steps"][0], "the script never speaks: add at least one 'say:' step")
+    return steps
