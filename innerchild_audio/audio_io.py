@@ -125,6 +125,7 @@ def probe(path: Path | bytes) -> Probe:
     """The container and audio codec of a file or its bytes, read from its header
     (ffmpeg itself reads it: there is no ffprobe here)."""
     data = path if isinstance(path, bytes) else None
+    name = "the audio" if data is not None else str(path)  # never the bytes themselves
     command = [ffmpeg_exe(), "-hide_banner", "-i", "pipe:0" if data is not None else str(path)]
     if data is None:
         command.insert(1, "-nostdin")
@@ -132,13 +133,13 @@ def probe(path: Path | bytes) -> Probe:
         done = subprocess.run(command, input=data, capture_output=True,
                               timeout=PROBE_TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise RenderError(f"{path}: cannot read audio file: {error}") from error
+        raise RenderError(f"{name}: cannot read audio file: {error}") from error
     text = done.stderr.decode("utf-8", "replace")  # ffmpeg -i with no output says it all here
     stream, container = _STREAM_RE.search(text), _FORMAT_RE.search(text)
     if stream is None or container is None:
         lines = [line for line in text.strip().splitlines() if "must be specified" not in line]
         reason = lines[-1].strip() if lines else "no audio stream"
-        raise RenderError(f"{path}: cannot decode audio: {reason}")
+        raise RenderError(f"{name}: cannot decode audio: {reason}")
     return Probe(container.group(1).split(",")[0], stream.group(1))
 
 
@@ -202,7 +203,7 @@ def decode(source: Path | str | bytes | Any, sample_rate: int, *,
     missing, unreadable, empty or not finite.
     """
     if is_segment(source):
-        segment = source if limit_ms is None else source[:limit_ms]
+        segment: Segment = source if limit_ms is None else source[:limit_ms]  # type: ignore[index]
         samples = to_frames(segment, sample_rate)
         return _checked(samples, what or "the AudioSegment")
     if isinstance(source, (bytes, bytearray)):

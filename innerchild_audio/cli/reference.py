@@ -29,7 +29,7 @@ def cli_reference() -> str:
              "Made from each command's `--help` by `python scripts/cli_reference.py`; "
              "a test fails when it is out of date.", "",
              "## innerchild", "", "```text", main.get_help(root), "```", ""]
-    contexts = {(): root}
+    contexts: dict[tuple[str, ...], click.Context] = {(): root}
     for path, command in _walk(main, []):
         parent = contexts.get(tuple(path[:-1]), root)
         ctx = click.Context(command, info_name=path[-1], parent=parent,
