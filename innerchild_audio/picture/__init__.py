@@ -5,14 +5,8 @@
     picture_of_session("output/x.mp3", "x.png")         a session on disk, from its files
 """
 
-from innerchild_audio.picture.draw import (
-    DEFAULT_WIDTH_PX,
-    LevelCurve,
-    Picture,
-    bed_level_db,
-    draw_timeline,
-    picture_size,
-)
+from innerchild_audio.picture.draw import DEFAULT_WIDTH_PX, Picture, draw_timeline, picture_size
+from innerchild_audio.picture.layers import LevelCurve, bed_level_db
 from innerchild_audio.picture.session import (
     level_curve,
     picture_of_render,
