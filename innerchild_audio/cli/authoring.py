@@ -41,6 +41,16 @@ def _part_options(func: F) -> F:
     return func
 
 
+def _file_and_folder(file_help: str, folder_help: str) -> Callable[[F], F]:
+    """`-o/--output FILE` and `--out-dir DIR`, for commands that write one file or several."""
+    def decorate(func: F) -> F:
+        func = click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
+                            default=DEFAULT_OUT_DIR, show_default=True, help=folder_help)(func)
+        return click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+                            help=file_help)(func)
+    return decorate
+
+
 def _time(value: str | None, name: str) -> int | None:
     if value is None:
         return None
@@ -81,10 +91,8 @@ def picture(session: Path, output: Path | None, library: Path | None,
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @_part_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="The preview, .mp3 or .wav (default: OUT_DIR/SLUG.preview.mp3).")
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=DEFAULT_OUT_DIR, show_default=True, help="Where the preview lands.")
+@_file_and_folder("The preview, .mp3 or .wav (default: OUT_DIR/SLUG.preview.mp3).",
+                  "Where the preview lands.")
 @session_options
 @translate_errors
 def preview(file: Path, chapter: str | None, from_: str | None, to: str | None,
@@ -116,10 +124,8 @@ def preview(file: Path, chapter: str | None, from_: str | None, to: str | None,
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @_part_options
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="With a part: the preview file (default: OUT_DIR/SLUG.preview.mp3).")
-@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=DEFAULT_OUT_DIR, show_default=True, help="Where renders land.")
+@_file_and_folder("With a part: the preview file (default: OUT_DIR/SLUG.preview.mp3).",
+                  "Where renders land.")
 @click.option("--debounce", type=click.IntRange(min=0), default=400, show_default=True,
               metavar="MS", help="Wait this long after the last save before rendering.")
 @session_options
