@@ -70,7 +70,7 @@ class SpeakItem:
 @dataclass(frozen=True)
 class SilenceItem:
     duration_ms: int
-    reason: Literal["pause", "sentence", "paragraph", "markup"]
+    reason: Literal["pause", "sentence", "paragraph", "markup", "lead_in", "tail"]
     source: Source
 
 
@@ -139,29 +139,44 @@ def _audio_duration_ms(path: Path) -> int:
 
 def lay_out(script: Script, *, warnings: bool = True,
             duration_of: Callable[[Path], int] = _audio_duration_ms) -> Layout:
-    """Items in playing order; the content warning is spoken first when `warnings`."""
+    """Items in playing order; the content warning is spoken first when `warnings`.
+
+    The bed plays `lead_in` before the first sound and `tail` after the last; a
+    sentence pause separates speech from a bell, breath or sound on either side.
+    """
     layout = Layout(script)
     items = layout.items
     steps = list(script.steps)
-    # Chapters that open the script stay at 0:00, ahead of the spoken warning.
+    # Chapters that open the script stay at 0:00, ahead of the lead-in and the warning.
     while steps and isinstance(first := steps[0], Chapter):
         items.append(ChapterItem(first.title))
         steps.pop(0)
+    start = Source(script.path, 1, 1)
+    if script.lead_in_ms:
+        items.append(SilenceItem(script.lead_in_ms, "lead_in", start))
     if warnings and script.content_warning.strip():
-        src = Source(script.path, 1, 1)
-        _speak(items, script.content_warning, script.voice, src)
-        items.append(SilenceItem(script.voice.paragraph_pause_ms, "paragraph", src))
+        _speak(items, script.content_warning, script.voice, start)
+        items.append(SilenceItem(script.voice.paragraph_pause_ms, "paragraph", start))
+    explained = False
     for step in steps:
         if isinstance(step, Say):
-            if items and isinstance(items[-1], SpeakItem):
-                items.append(SilenceItem(step.voice.sentence_pause_ms, "sentence", step.source))
+            _space(items, speech=True, pause_ms=step.voice.sentence_pause_ms, source=step.source)
             _speak(items, step.text, step.voice, step.source)
         elif isinstance(step, Pause):
             items.append(ElasticItem(step) if step.is_elastic
                          else SilenceItem(step.min_ms, "pause", step.source))
         elif isinstance(step, Breathe):
+            if step.cues == "tone" and step.explain and not explained:
+                explained = True  # the first tone-paced breathing says what the tones mean
+                _space(items, speech=True, pause_ms=step.voice.sentence_pause_ms,
+                       source=step.source)
+                _speak(items, step.explain, step.voice, step.source)
+            _space(items, speech=step.cues == "voice", pause_ms=step.voice.sentence_pause_ms,
+                   source=step.source)
             _breathe(items, step)
         elif isinstance(step, Bell):
+            _space(items, speech=False, pause_ms=script.voice.sentence_pause_ms,
+                   source=step.source)
             ring = BELL_RING_MS if step.sound is None else duration_of(step.sound)
             items.append(BellItem(step, (step.strikes - 1) * step.gap_ms + ring))
         elif isinstance(step, Sound):
@@ -171,12 +186,27 @@ def lay_out(script: Script, *, warnings: bool = True,
                                            step.source.column,
                                            f"sound {step.file.name} runs {format_duration(ms)};"
                                            " a single sound may last at most 1h")])
+            _space(items, speech=False, pause_ms=script.voice.sentence_pause_ms,
+                   source=step.source)
             items.append(SoundItem(step, ms))
         elif isinstance(step, Chapter):
             items.append(ChapterItem(step.title))
         elif isinstance(step, BackgroundChange):
             items.append(BedItem(step.background))
+    if script.tail_ms:
+        items.append(SilenceItem(script.tail_ms, "tail", Source(script.path, 1, 1)))
     return layout
+
+
+def _space(items: list[Item], *, speech: bool, pause_ms: int, source: Source) -> None:
+    """A sentence pause after speech, and before speech that follows a bell, breath or sound.
+
+    `speech`: what comes next speaks (a `say`, or breathing with spoken cues).
+    """
+    last = next((i for i in reversed(items) if not isinstance(i, (ChapterItem, BedItem))), None)
+    if isinstance(last, SpeakItem) or (speech and isinstance(last, (BellItem, SoundItem,
+                                                                      BreathItem))):
+        items.append(SilenceItem(pause_ms, "sentence", source))
 
 
 def _speak(items: list[Item], text: str, voice: Voice, source: Source) -> None:

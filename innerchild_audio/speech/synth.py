@@ -16,9 +16,12 @@ from innerchild_audio.speech import reachability
 from innerchild_audio.speech.base import BatchEngine, Clip
 from innerchild_audio.speech.cache import ClipCache, cache_key
 from innerchild_audio.speech.gtts_engine import GttsEngine
+from innerchild_audio.speech.hibari_engine import HibariEngine
 from innerchild_audio.speech.paths import resolve_cache_dir
 from innerchild_audio.speech.piper_engine import PiperEngine
 from innerchild_audio.speech.progress import Progress
+from innerchild_audio.speech.respell import respell
+from innerchild_audio.speech.voices import for_engine, offline_voice
 from innerchild_audio.timeline import SpeechRequest
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,7 @@ _announced: set[str] = set()
 @dataclass(frozen=True)
 class SpeechResult:
     clips: dict[SpeechRequest, Clip]
-    engine: str  # "gtts" | "piper" (both joined by "+" when voices differ)
+    engine: str  # "gtts" | "piper" | "hibari" (joined by "+" when voices differ)
     voice_info: dict[str, object]  # what identifies the voice, for the manifest
     cached: int  # clips taken from the cache
     synthesized: int  # clips made now
@@ -40,7 +43,8 @@ class SpeechResult:
 @functools.lru_cache(maxsize=4)
 def default_engines(voices_dir: Path | None = None) -> Mapping[str, BatchEngine]:
     """The engines, one set per process: a Piper voice once loaded serves later calls too."""
-    return MappingProxyType({"gtts": GttsEngine(), "piper": PiperEngine(voices_dir=voices_dir)})
+    return MappingProxyType({"gtts": GttsEngine(), "piper": PiperEngine(voices_dir=voices_dir),
+                             "hibari": HibariEngine(voices_dir=voices_dir)})
 
 
 def synthesize_all(
@@ -79,14 +83,19 @@ def synthesize_all(
             _announced.add(note)
             log.warning("voice engine auto: %s", note)
         wanted = {r: chosen if n == "auto" else n for r, n in wanted.items()}
+    # the voice each engine is handed: `auto` offline speaks with the offline voice
+    voices = {r: (offline_voice(r.voice) if wanted[r] == "offline"
+                  else for_engine(r.voice, wanted[r])) for r in unique}
+    wanted = {r: voices[r].engine for r in unique}
+    spoken = {r: respell(r.text, r.voice.pronounce) for r in unique}  # what the voice says
 
     identities: dict[tuple[str, Voice], dict[str, object]] = {}
 
     def key_of(request: SpeechRequest) -> str:
-        name = wanted[request]
-        if (name, request.voice) not in identities:
-            identities[name, request.voice] = engines[name].cache_identity(request.voice)
-        return cache_key(name, identities[name, request.voice], request.text)
+        name, voice = wanted[request], voices[request]
+        if (name, voice) not in identities:
+            identities[name, voice] = engines[name].cache_identity(voice)
+        return cache_key(name, identities[name, voice], spoken[request])
 
     keys = {request: key_of(request) for request in unique}
     clips: dict[SpeechRequest, Clip] = {}
@@ -94,7 +103,7 @@ def synthesize_all(
     for request in unique:
         clip = cache.get(wanted[request], keys[request])
         if clip is None:
-            missing.setdefault((wanted[request], request.voice), []).append(request)
+            missing.setdefault((wanted[request], voices[request]), []).append(request)
         else:
             clips[request] = clip
     cached = len(clips)
@@ -106,14 +115,16 @@ def synthesize_all(
     lock = threading.Lock()
     try:
         for (name, voice), pending in missing.items():
-            by_text = {request.text: request for request in pending}
+            by_text: dict[str, list[SpeechRequest]] = {}
+            for request in pending:
+                by_text.setdefault(spoken[request], []).append(request)
 
             def on_clip(text: str, clip: Clip, name: str = name, by_text=by_text) -> None:
-                request = by_text[text]
-                cache.put(name, keys[request], clip)  # only whole clips ever arrive here
-                with lock:
-                    clips[request] = clip
-                bar.add_new()
+                for request in by_text[text]:
+                    cache.put(name, keys[request], clip)  # only whole clips ever arrive here
+                    with lock:
+                        clips[request] = clip
+                    bar.add_new()
 
             engines[name].synthesize_batch(list(by_text), voice, jobs=jobs, on_clip=on_clip)
     finally:
@@ -126,7 +137,7 @@ def synthesize_all(
     return SpeechResult(
         clips=clips,
         engine=_engine_label(wanted.values(), engine),
-        voice_info=_voice_info(unique, wanted, engines, note),
+        voice_info=_voice_info(unique, wanted, voices, engines, note),
         cached=cached,
         synthesized=len(unique) - cached,
         note=note,
@@ -138,17 +149,24 @@ def synthesize_all(
 def choose_auto(
     requests: Sequence[SpeechRequest], engines: Mapping[str, BatchEngine], cache: ClipCache
 ) -> tuple[str, str]:
-    """("gtts" | "piper", why): gTTS when every clip is cached or Google answers."""
+    """("gtts" | "offline", why): gTTS when every clip is cached or Google answers.
+
+    "offline" is each voice's `offline_voice` (the library's default when unset).
+    """
     gtts = engines["gtts"]
     if requests and all(
-        cache.has("gtts", cache_key("gtts", gtts.cache_identity(r.voice), r.text))
+        cache.has("gtts", cache_key("gtts", gtts.cache_identity(r.voice),
+                                    respell(r.text, r.voice.pronounce)))
         for r in requests
     ):
         return "gtts", "chose gtts (every clip is in the cache)"
     tld = requests[0].voice.tld if requests else "com"
     if reachability.google_reachable(tld):
         return "gtts", f"chose gtts (translate.google.{tld} is reachable)"
-    return "piper", f"chose piper (translate.google.{tld} is not reachable; working offline)"
+    offline = offline_voice(requests[0].voice) if requests else None
+    name = f"{offline.engine}:{offline.model}" if offline else "the offline voice"
+    return "offline", (f"chose {name} (translate.google.{tld} is not reachable; "
+                       "working offline)")
 
 
 def _counters(engines: Mapping[str, BatchEngine]) -> tuple[int, int]:
@@ -167,11 +185,12 @@ def _engine_label(names: object, override: str | None) -> str:
 def _voice_info(
     requests: Sequence[SpeechRequest],
     wanted: Mapping[SpeechRequest, str],
+    voices: Mapping[SpeechRequest, Voice],
     engines: Mapping[str, BatchEngine],
     note: str,
 ) -> dict[str, object]:
-    voices = list(dict.fromkeys((wanted[r], r.voice) for r in requests))
-    infos = [engines[name].voice_info(voice) for name, voice in voices]
+    used = list(dict.fromkeys((wanted[r], voices[r]) for r in requests))
+    infos = [engines[name].voice_info(voice) for name, voice in used]
     info: dict[str, object] = infos[0] if len(infos) == 1 else {"voices": infos}
     if note:
         info = {**info, "auto": note}
