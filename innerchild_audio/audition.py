@@ -23,6 +23,7 @@ def audition(text: str, voice: str, out_path: Path, *, rate: float | None = None
     It goes through the same loader, planner and render as a session (with its
     lead-in and tail, no bed), so what you hear is what a session would say.
     """
+    from innerchild_audio.options import RenderOptions, RunSettings
     from innerchild_audio.render import render_script
 
     engine, model = parse_voice(voice)
@@ -42,8 +43,8 @@ def audition(text: str, voice: str, out_path: Path, *, rate: float | None = None
         script.write_text(yaml.safe_dump({"title": "Audition", "voice": settings,
                                           "steps": [{"say": literal}]}, allow_unicode=True),
                           encoding="utf-8")
-        result = render_script(script, out_dir=work / "out", jobs=jobs, cache_dir=cache_dir,
-                               warnings=False)
+        result = render_script(script, RenderOptions(warnings=False),
+                               RunSettings(out_dir=work / "out", jobs=jobs, cache_dir=cache_dir))
         os.replace(result.mp3_path, out_path)
     finally:
         shutil.rmtree(work, ignore_errors=True)

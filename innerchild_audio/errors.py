@@ -18,6 +18,10 @@ class InnerChildError(Exception):
 
     exit_status: ExitStatus = ExitStatus.FAILURE
 
+    def cli_message(self) -> str:
+        """The message as the command line words it (options named as flags)."""
+        return str(self)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -48,13 +52,41 @@ class ScriptError(InnerChildError):
 
 
 class UsageError(InnerChildError):
-    """Options or arguments that cannot work together, or a target out of reach."""
+    """Options or arguments that cannot work together, or a target out of reach.
+
+    `option` names the option at fault (a `RenderOptions` field such as
+    "background"); the library says "background x: ...", the CLI "--background x: ...".
+    """
 
     exit_status = ExitStatus.INVALID
 
+    def __init__(self, message: str, *, option: str | None = None):
+        self.option = option
+        self.detail = message
+        super().__init__(f"{option.replace('_', ' ')} {message}" if option else message)
+
+    def cli_message(self) -> str:
+        if self.option is None:
+            return str(self)
+        return f"--{self.option.replace('_', '-')} {self.detail}"
+
 
 class SpeechError(InnerChildError):
-    """Speech could not be synthesized (network, engine or model trouble)."""
+    """Speech could not be synthesized (network, engine or model trouble).
+
+    `offline_hint`: the online voice failed, and the offline one would work.
+    """
+
+    OFFLINE_HINT = "The offline voice (engine 'piper') works without the network."
+    CLI_OFFLINE_HINT = "Render offline with --engine piper."
+
+    def __init__(self, message: str, *, offline_hint: bool = False):
+        self.offline_hint = offline_hint
+        self.detail = message
+        super().__init__(f"{message} {self.OFFLINE_HINT}" if offline_hint else message)
+
+    def cli_message(self) -> str:
+        return f"{self.detail} {self.CLI_OFFLINE_HINT}" if self.offline_hint else str(self)
 
 
 class RenderError(InnerChildError):

@@ -132,9 +132,10 @@ class Layout:
 
 
 def _audio_duration_ms(path: Path) -> int:
-    from innerchild_audio.mix.decode import audio_duration_ms  # decoding lives with the mixer
+    from innerchild_audio.audio_io import sound_duration_ms
 
-    return audio_duration_ms(path)
+    # counted past the one-hour limit at most: a longer file is refused, never decoded whole
+    return sound_duration_ms(path, cap_ms=MAX_PAUSE_MS)
 
 
 def lay_out(script: Script, *, warnings: bool = True,

@@ -7,7 +7,8 @@ sentence, paragraph and long pauses; bells; breathing with tones; a bed that
 changes halfway), then times in this process, first the streaming path render
 takes (a pass of the Mixer alone; master_stream's measuring pass; its second
 pass, mixing and mastering block by block, without encoding), then the
-whole-array functions (mix_session, master in place). Memory is the process's
+whole-array mix (mix_session) and the reference whole-array master that the
+tests check the stream against (tests/reference_master.py). Memory is the process's
 peak resident set after each stage, beside the size of one session buffer
 (the floor for a whole-session mix; the streaming path never holds one).
 """
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from innerchild_audio.master import master, master_stream
+from innerchild_audio.master import master_stream
 from innerchild_audio.mix import Mixer, mix_session
 from innerchild_audio.model import Background, Source, Voice
 from innerchild_audio.speech.base import Clip
@@ -121,7 +122,10 @@ def main() -> None:
     with Timer("mix_session") as timer:
         audio = mix_session(timeline, clips, channels=args.channels)
     timer.report()
-    with Timer("master") as timer:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from reference_master import master  # the whole-array reference, not a package path
+
+    with Timer("reference master") as timer:
         result = master(audio, 44100, in_place=True)
     timer.report(f"-> {result.loudness_lufs:.2f} LUFS, {result.true_peak_dbtp:.2f} dBTP, "
                  f"gain {result.gain_db:+.2f} dB")

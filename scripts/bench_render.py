@@ -112,7 +112,7 @@ def script_for(path: Path) -> Any:
 def run_ours(minutes: float, work: Path, save_pcm: Path | None) -> dict[str, Any]:
     from innerchild_audio.export import ExportMeta, export_session
     from innerchild_audio.export.mp3 import overshoot_allowance_db
-    from innerchild_audio.master import MP3_HEADROOM_DB, master_stream
+    from innerchild_audio.master import master_stream
     from innerchild_audio.mix import Mixer
 
     imports_mib = current_rss_mib()
@@ -121,12 +121,11 @@ def run_ours(minutes: float, work: Path, save_pcm: Path | None) -> dict[str, Any
     script = script_for(work / "bench.yaml")
     start = time.perf_counter()
     mixer = Mixer(timeline, clips, sample_rate=SESSION_RATE, channels=1)
-    ceiling_dbtp = -1.0 - (overshoot_allowance_db(BITRATE_KBPS, 1) - MP3_HEADROOM_DB)  # as render
-    mastered = master_stream(mixer, true_peak_dbtp=ceiling_dbtp)
+    # as render does
+    mastered = master_stream(mixer, headroom_db=overshoot_allowance_db(BITRATE_KBPS, 1))
     measured_at = time.perf_counter()
-    meta = ExportMeta(album="bench", engine="piper", voice={}, inputs_hash="0" * 64,
-                      loudness_lufs=None, true_peak_dbtp=None)
-    export_session(mastered, SESSION_RATE, script=script, timeline=timeline,
+    meta = ExportMeta(album="bench", engine="piper", voice={}, inputs_hash="0" * 64)
+    export_session(mastered, script=script, timeline=timeline,
                    out_dir=work / "ours", bitrate_kbps=BITRATE_KBPS, meta=meta)
     end = time.perf_counter()
     if save_pcm is not None:  # for the encode-only run, after the clock stopped
@@ -174,7 +173,7 @@ def run_naive(minutes: float, work: Path) -> dict[str, Any]:
 
 
 def run_encode(pcm: Path, work: Path) -> dict[str, Any]:
-    from innerchild_audio.export.mp3 import ffmpeg_exe
+    from innerchild_audio.audio_io import ffmpeg_exe
 
     command = [ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error",
                "-f", "f32le", "-ar", str(SESSION_RATE), "-ac", "1", "-i", str(pcm),

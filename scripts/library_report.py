@@ -13,8 +13,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from innerchild_audio.export.mp3 import decode_mp3
+from innerchild_audio.audio_io import decode_mp3
 from innerchild_audio.library import find_scripts
+from innerchild_audio.options import RenderOptions, RunSettings
 from innerchild_audio.render import render_script
 from innerchild_audio.timeline import SilenceEvent
 
@@ -31,7 +32,7 @@ def main() -> None:
     print(f"{'session':<32} {'length':>8} {'speech':>7} {'words':>6} {'voiced':>7} "
           f"{'effective':>9}")
     for path in find_scripts(LIBRARY):
-        result = render_script(path, out_dir=out, engine=args.engine)
+        result = render_script(path, RenderOptions(engine=args.engine), RunSettings(out_dir=out))
         timeline = result.timeline
         seconds = len(decode_mp3(result.mp3_path)) / 44100
         speech_ms = sum(e.duration_ms for e in timeline.speech)

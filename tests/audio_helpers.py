@@ -190,3 +190,23 @@ class TimelineBuilder:
         events = tuple(sorted(self.events, key=lambda e: e.start_ms))
         return Timeline(events=events, chapters=(), beds=tuple(self.beds), total_ms=self.now_ms,
                         min_total_ms=self.now_ms, max_total_ms=self.now_ms)
+
+
+class ArrayStream:
+    """A ready-made array as the `export.AudioStream` export takes, with stated measurements
+    (as a mastered stream would report them once it has run)."""
+
+    def __init__(self, audio: np.ndarray, sample_rate: int, *, loudness_lufs: float,
+                 true_peak_dbtp: float, block_frames: int = 1 << 16):
+        self.audio = audio if audio.ndim == 2 else audio[:, np.newaxis]
+        self.sample_rate = sample_rate
+        self.frames, self.channels = self.audio.shape
+        self._measured = (loudness_lufs, true_peak_dbtp)
+        self._block = block_frames
+        self.loudness_lufs: float | None = None
+        self.true_peak_dbtp: float | None = None
+
+    def blocks(self):
+        for start in range(0, self.frames, self._block):
+            yield np.array(self.audio[start: start + self._block], dtype=np.float32)
+        self.loudness_lufs, self.true_peak_dbtp = self._measured

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from innerchild_audio.build import build_library
 from innerchild_audio.cli import main
-from innerchild_audio.render import build_library
+from innerchild_audio.options import RunSettings
 
 ONE = """\
 title: Session One
@@ -140,18 +141,19 @@ def test_a_broken_script_is_reported_and_the_others_still_build(library: Path,
 def test_the_library_function(library: Path, cache: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     seen: list[str] = []
-    first = build_library(library, out_dir=out, cache_dir=cache,
+    settings = RunSettings(out_dir=out, cache_dir=cache)
+    first = build_library(library, settings=settings,
                           on_outcome=lambda o: seen.append(type(o).__name__))
     assert [r.slug for r in first.rendered] == ["one", "two"] and seen == ["RenderResult"] * 2
     manifest = json.loads((out / "one.manifest.json").read_text())
     assert set(manifest["inputs"]) == {"one.yaml", "parts/intro.yaml"}
     assert manifest["engine"] == "piper" and manifest["options"]["engine"] is None
-    second = build_library(library, out_dir=out, cache_dir=cache)
+    second = build_library(library, settings=settings)
     assert not second.rendered and [s.mp3_path.name for s in second.unchanged] == [
         "one.mp3", "two.mp3"]
     # a render with the same inputs elsewhere is the same inputs hash
     shutil.rmtree(out)
-    third = build_library(library, out_dir=out, cache_dir=cache)
+    third = build_library(library, settings=settings)
     again = json.loads((out / "one.manifest.json").read_text())
     assert len(third.rendered) == 2 and again["inputs_hash"] == manifest["inputs_hash"]
 

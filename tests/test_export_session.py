@@ -8,12 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from audio_helpers import ArrayStream
 from mutagen.id3 import ID3
 from PIL import Image
 
+from innerchild_audio.atomic import Staging, atomic_write_text
+from innerchild_audio.audio_io import decode_mp3
 from innerchild_audio.errors import RenderError, UsageError
-from innerchild_audio.export import ExportMeta, export_session, manifest, mp3, tags
-from innerchild_audio.export.atomic import Staging, atomic_write_text
+from innerchild_audio.export import ExportMeta, export_session, manifest, tags
 from innerchild_audio.model import Say, Script, Source, Voice
 from innerchild_audio.timeline import (
     ChapterMark,
@@ -52,12 +54,16 @@ def audio_5s() -> np.ndarray:
 
 
 META = ExportMeta(album="Inner Child Audio", engine="piper", voice={"model": "joe"},
-                  loudness_lufs=-19.012, true_peak_dbtp=-1.234, inputs_hash="ab" * 32,
+                  inputs_hash="ab" * 32,
                   inputs={"safe-place.yaml": "cd" * 32}, options={"stereo": False})
 
 
+def stream(audio: np.ndarray) -> ArrayStream:
+    return ArrayStream(audio, RATE, loudness_lufs=-19.012, true_peak_dbtp=-1.234)
+
+
 def export(tmp_path: Path, out: Path, script: Script | None = None) -> object:
-    return export_session(audio_5s(), RATE, script=script or make_script(tmp_path),
+    return export_session(stream(audio_5s()), script=script or make_script(tmp_path),
                           timeline=make_timeline(), out_dir=out, bitrate_kbps=96, meta=META,
                           rendered_at=WHEN)
 
@@ -90,7 +96,7 @@ def test_every_file_and_the_manifest(tmp_path: Path) -> None:
     assert id3.getall("APIC")[0].data == cover.read_bytes()
     assert id3.getall("APIC")[0].mime == "image/jpeg"
     assert str(id3["TDRC"].text[0]) == "2026" and id3["TALB"].text == ["Inner Child Audio"]
-    assert len(mp3.decode_mp3(out / "safe-place.mp3")) == 5 * RATE
+    assert len(decode_mp3(out / "safe-place.mp3")) == 5 * RATE
     assert "00:00:01.000 --> 00:00:02.500" in (out / "safe-place.vtt").read_text()
     assert not list(out.glob(".*"))  # no temporary files left
 
@@ -153,7 +159,7 @@ def test_failure_at_any_later_stage_keeps_the_older_render(
 
     monkeypatch.setattr(module, stage, boom)
     with pytest.raises(KeyboardInterrupt):
-        export_session(np.zeros((RATE * 5, 1), np.float32), RATE, script=make_script(tmp_path),
+        export_session(stream(np.zeros((RATE * 5, 1), np.float32)), script=make_script(tmp_path),
                        timeline=make_timeline(), out_dir=out, bitrate_kbps=128, meta=META)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 

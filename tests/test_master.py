@@ -14,11 +14,10 @@ from audio_helpers import (
     speech_clip,
     true_peak_dbtp,
 )
+from reference_master import MP3_HEADROOM_DB, MasterResult, identical_channels, master
 
 from innerchild_audio.errors import RenderError
-from innerchild_audio.master import MP3_HEADROOM_DB, MasterResult, master
 from innerchild_audio.mix import mix_session
-from innerchild_audio.mix.meter import identical_channels
 from innerchild_audio.model import Background
 
 SR = 44100
@@ -157,7 +156,8 @@ def test_bad_input_is_a_render_error() -> None:
 
 
 def test_the_decoded_mp3_still_meets_the_ceiling(tmp_path: Path) -> None:
-    from innerchild_audio.export.mp3 import decode_mp3, encode_mp3
+    from innerchild_audio.audio_io import decode_mp3
+    from innerchild_audio.export.mp3 import encode_mp3
 
     result = master(np.concatenate([session(), peaky()]), SR)
     path = tmp_path / "session.mp3"

@@ -28,8 +28,8 @@ from innerchild_audio.mix.bed import (
     DUCK_RELEASE_MS,
     DuckEnvelope,
 )
+from innerchild_audio.mix.bed_sources import drone_loop
 from innerchild_audio.mix.levels import NOMINAL_SPEECH_DB
-from innerchild_audio.mix.sources import drone_loop
 from innerchild_audio.model import Background
 from innerchild_audio.speech.base import Clip
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import podcastparser
+from audio_helpers import ArrayStream
 from publish_helpers import write_podcast_yaml
 
 from innerchild_audio.export import ExportMeta, export_session
@@ -48,8 +49,9 @@ def _export(tmp_path: Path, out: Path) -> None:
     t = np.arange(3 * RATE) / RATE
     audio = (0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)[:, None]
     meta = ExportMeta(album="Inner Child Sessions", engine="piper", voice={"model": "joe"},
-                      loudness_lufs=-19.0, true_peak_dbtp=-1.5, inputs_hash="ab" * 32)
-    export_session(audio, RATE, script=script, timeline=timeline, out_dir=out,
+                      inputs_hash="ab" * 32)
+    stream = ArrayStream(audio, RATE, loudness_lufs=-19.0, true_peak_dbtp=-1.5)
+    export_session(stream, script=script, timeline=timeline, out_dir=out,
                    bitrate_kbps=96, meta=meta, rendered_at=WHEN)
 
 

@@ -30,9 +30,11 @@ from mutagen.id3 import ID3, CTOCFlags
 from PIL import Image
 from scipy.signal import butter, resample_poly, sosfilt
 
+from innerchild_audio.audio_io import decode_mp3
 from innerchild_audio.errors import RenderError
-from innerchild_audio.export import mp3, tags
+from innerchild_audio.export import tags
 from innerchild_audio.mix import mix_session
+from innerchild_audio.options import RenderOptions, RunSettings
 from innerchild_audio.render import RenderResult, render_script
 from innerchild_audio.speech.base import Clip
 from innerchild_audio.timeline import BellEvent, SilenceEvent, SpeechEvent, Timeline
@@ -91,13 +93,13 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def rendered(library: Path, cache: Path) -> RenderResult:
-    return render_script(library / "session.yaml", out_dir=library / "out", engine="piper",
-                         cache_dir=cache)
+    return render_script(library / "session.yaml", RenderOptions(engine="piper"),
+                         RunSettings(out_dir=library / "out", cache_dir=cache))
 
 
 @pytest.fixture(scope="module")
 def decoded(rendered: RenderResult) -> np.ndarray:
-    return mp3.decode_mp3(rendered.mp3_path)[:, 0]
+    return decode_mp3(rendered.mp3_path)[:, 0]
 
 
 @pytest.fixture(scope="module")
@@ -273,11 +275,12 @@ def test_manifest(rendered: RenderResult, library: Path) -> None:
 
 
 def test_without_a_bed_pauses_are_silent(library: Path, cache: Path, tmp_path: Path) -> None:
-    result = render_script(library / "session.yaml", out_dir=tmp_path, engine="piper",
-                           cache_dir=cache, background="none", warnings=False)
+    result = render_script(library / "session.yaml",
+                           RenderOptions(engine="piper", background="none", warnings=False),
+                           RunSettings(out_dir=tmp_path, cache_dir=cache))
     assert result.speech_synthesized == 0  # every sentence came from the cache
     assert result.timeline.speech[0].request.text == "Welcome."
-    decoded = mp3.decode_mp3(result.mp3_path)[:, 0]
+    decoded = decode_mp3(result.mp3_path)[:, 0]
     for event in result.timeline.events:
         if isinstance(event, SilenceEvent):
             assert level_db(decoded[window(event)]) < -70, event
@@ -286,10 +289,12 @@ def test_without_a_bed_pauses_are_silent(library: Path, cache: Path, tmp_path: P
 
 
 def test_stereo_bitrate_and_length(library: Path, cache: Path, tmp_path: Path) -> None:
-    result = render_script(library / "session.yaml", out_dir=tmp_path, engine="piper",
-                           cache_dir=cache, stereo=True, bitrate_kbps=160, length_ms=32_000)
+    result = render_script(library / "session.yaml",
+                           RenderOptions(engine="piper", stereo=True, bitrate_kbps=160,
+                                         length_ms=32_000),
+                           RunSettings(out_dir=tmp_path, cache_dir=cache))
     assert result.duration_ms == 32_000  # the elastic pause took up the difference
-    decoded = mp3.decode_mp3(result.mp3_path)
+    decoded = decode_mp3(result.mp3_path)
     assert decoded.shape[1] == 2 and abs(len(decoded) - 32 * RATE) <= RATE * 0.05
     loudness = pyloudnorm.Meter(RATE).integrated_loudness(decoded.astype(np.float64))
     assert loudness == pytest.approx(-16.0, abs=0.5)  # the stereo target
@@ -315,7 +320,8 @@ def test_failure_mid_export_leaves_nothing(library: Path, cache: Path, tmp_path:
                                            failing_tagger: list[Path]) -> None:
     out = tmp_path / "out"
     with pytest.raises(RenderError, match="injected"):
-        render_script(library / "session.yaml", out_dir=out, engine="piper", cache_dir=cache)
+        render_script(library / "session.yaml", RenderOptions(engine="piper"),
+                      RunSettings(out_dir=out, cache_dir=cache))
     assert failing_tagger and not failing_tagger[0].exists()
     assert list(out.iterdir()) == []
 
@@ -325,6 +331,6 @@ def test_failure_keeps_the_older_render(rendered: RenderResult, library: Path, c
     out = library / "out"
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with pytest.raises(RenderError, match="injected"):
-        render_script(library / "session.yaml", out_dir=out, engine="piper", cache_dir=cache,
-                      stereo=True)
+        render_script(library / "session.yaml", RenderOptions(engine="piper", stereo=True),
+                      RunSettings(out_dir=out, cache_dir=cache))
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -96,26 +96,24 @@ class Tty(io.StringIO):
         return True
 
 
-def test_progress_is_quiet_when_not_a_terminal():
-    stream = io.StringIO()
-    bar = Progress(3, enabled=True, stream=stream)
-    bar.add_cached(1)
-    bar.add_new()
-    bar.close()
-    assert stream.getvalue() == ""
-
-
-def test_progress_shows_cached_and_new_with_an_eta():
-    stream = Tty()
-    bar = Progress(4, enabled=True, stream=stream)
+def test_progress_reports_cached_and_new_counts_with_an_eta():
+    seen = []
+    bar = Progress(4, lambda message, done, total, eta: seen.append((message, done, total, eta)))
     bar.add_cached(2)
     bar.start_making()
     bar.add_new()
     bar.close()
-    out = stream.getvalue()
-    assert "2/4 (2 cached, 0 new) ETA --:--" in out
-    assert "3/4 (2 cached, 1 new) ETA 0:00" in out
-    assert out.endswith("\n")
+    assert seen[0] == ("2 cached, 0 new", 2, 4, None)  # nothing made yet: no ETA
+    assert seen[1][:3] == ("2 cached, 1 new", 3, 4) and seen[1][3] >= 0
+    assert seen[-1] == ("2 cached, 1 new", 3, 4, 0.0)  # the last report when it is over
+
+
+def test_progress_without_a_listener_counts_quietly():
+    bar = Progress(3)
+    bar.add_cached(1)
+    bar.add_new()
+    bar.close()
+    assert (bar.cached, bar.new) == (1, 1)
 
 
 def test_retry_after_as_seconds_and_as_a_date():

@@ -8,13 +8,14 @@ import numpy as np
 import pyloudnorm
 import pytest
 from audio_helpers import TimelineBuilder, loudness_lufs, max_jump, speech_clip, true_peak_dbtp
+from reference_master import MP3_HEADROOM_DB, LoudnessBlocks, PeakMap, limit, master
 
 from innerchild_audio.errors import RenderError
-from innerchild_audio.master import MP3_HEADROOM_DB, master, master_stream
+from innerchild_audio.master import limiter as limiter_module
+from innerchild_audio.master import master_stream
+from innerchild_audio.master.limiter import StreamLimiter
+from innerchild_audio.master.meter import LoudnessMeter
 from innerchild_audio.mix import Mixer
-from innerchild_audio.mix import limiter as limiter_module
-from innerchild_audio.mix.limiter import StreamLimiter, limit
-from innerchild_audio.mix.meter import LoudnessBlocks, LoudnessMeter, PeakMap
 from innerchild_audio.model import Background
 
 SR = 44100
@@ -162,7 +163,7 @@ def test_quiet_audio_passes_the_limiter_untouched() -> None:
 def test_a_mixer_mastered_in_two_passes(channels: int, target: float) -> None:
     b = session()
     mixer = Mixer(b.timeline(), b.clips, channels=channels)
-    stream = master_stream(mixer)
+    stream = master_stream(mixer, headroom_db=MP3_HEADROOM_DB)
     assert stream.loudness_lufs is None and stream.true_peak_dbtp is None  # not made yet
     out = run(stream)
     assert out.shape == (mixer.frames, channels) and out.dtype == np.float32
@@ -191,7 +192,7 @@ def test_what_limiting_takes_is_made_up_from_the_first_pass() -> None:
                             limiter.finish()])
     assert loudness_lufs(plain, SR) < -19.5  # limiting alone would miss the target
     mix = ArrayMix(audio)
-    stream = master_stream(mix)
+    stream = master_stream(mix, headroom_db=MP3_HEADROOM_DB)
     out = run(stream)[:, 0]
     assert mix.passes == 2
     assert stream.gain_db > initial_gain + 0.5
@@ -204,17 +205,19 @@ def test_what_limiting_takes_is_made_up_from_the_first_pass() -> None:
 def test_configured_targets(target: float, ceiling: float) -> None:
     b = session()
     mixer = Mixer(b.timeline(), b.clips)
-    out = run(master_stream(mixer, target_lufs=target, true_peak_dbtp=ceiling))
+    out = run(master_stream(mixer, target_lufs=target, true_peak_dbtp=ceiling,
+                         headroom_db=MP3_HEADROOM_DB))
     assert loudness_lufs(out, SR) == pytest.approx(target, abs=0.5)
     assert true_peak_dbtp(out) <= ceiling - MP3_HEADROOM_DB + 0.001
 
 
 def test_silence_and_short_audio() -> None:
-    silent = master_stream(ArrayMix(np.zeros(SR * 2, np.float32)))
+    silent = master_stream(ArrayMix(np.zeros(SR * 2, np.float32)), headroom_db=MP3_HEADROOM_DB)
     out = run(silent)
     assert silent.gain_db == 0.0 and not out.any()
     assert silent.loudness_lufs == -math.inf and silent.true_peak_dbtp == -math.inf
-    short = master_stream(ArrayMix(pulses(0.3)))  # shorter than one gating block
+    # shorter than one gating block
+    short = master_stream(ArrayMix(pulses(0.3)), headroom_db=MP3_HEADROOM_DB)
     out = run(short)
     assert len(out) == round(0.3 * SR)
     # measured as one block spanning it all, as master measures it

@@ -6,7 +6,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import click
 
@@ -17,11 +17,42 @@ from innerchild_audio.units import parse_duration_ms
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+HELP_WIDTH: Final = 100
+
+
+class Commands(click.Group):
+    """A group whose command list shows each command's whole first sentence."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=HELP_WIDTH * 2)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+EXIT_CODES: Final = """\b
+Exit codes: 0 ok, 1 a failure while rendering or publishing, 2 invalid input
+or usage (with a message naming the file, line and column), 130 interrupted."""
+
+
+@click.group(cls=Commands, epilog=EXIT_CODES,
+             context_settings={"help_option_names": ["-h", "--help"],
+                               "max_content_width": HELP_WIDTH})
 @click.version_option(__version__, prog_name="innerchild")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 def main(verbose: int) -> None:
-    """Turn YAML meditation scripts into finished MP3 sessions and a podcast feed."""
+    """Turn YAML meditation scripts into finished MP3 sessions and a podcast feed.
+
+    \b
+    Examples:
+      innerchild check meditations/
+      innerchild render meditations/meeting-your-child-self.yaml --engine piper
+      innerchild build && innerchild publish --base-url https://example.org/calm
+    """
     level = logging.WARNING - 10 * min(verbose, 2)
     detail = "%(levelname)s %(name)s: " if verbose else ""
     logging.basicConfig(level=level, format=detail + "%(message)s")
@@ -35,7 +66,8 @@ def translate_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except InnerChildError as error:
-            click.echo(f"error: {error}" if "\n" not in str(error) else str(error), err=True)
+            message = error.cli_message()
+            click.echo(f"error: {message}" if "\n" not in message else message, err=True)
             sys.exit(int(error.exit_status))
         except KeyboardInterrupt:
             click.echo("interrupted; nothing half-written was left behind", err=True)

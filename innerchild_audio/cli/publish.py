@@ -45,7 +45,13 @@ def publish_command(
     base_url: str | None, out_dir: Path, rendered_dir: Path, channel_file: Path,
     state_file: Path | None,
 ) -> None:
-    """Build the podcast site: feed.xml, episodes, transcripts, chapters, cover, index.html."""
+    """Build the podcast site: feed.xml, episodes, transcripts, chapters, cover, index.html.
+
+    \b
+    Examples:
+      innerchild publish --base-url https://example.org/calm
+      innerchild publish -o public --rendered output --podcast meditations/podcast.yaml
+    """
     result = publish_site(rendered_dir, out_dir, channel_file=channel_file, base_url=base_url,
                           state_file=state_file)
     # Warnings (e.g. an episode cover left out) are logged by the library.
@@ -69,7 +75,13 @@ def publish_command(
 def serve_command(
     directory: Path, port: int, host: str | None, lan: bool, published_urls: bool
 ) -> None:
-    """Serve the site over HTTP (HEAD, byte ranges), e.g. for a phone on the same network."""
+    """Serve the site over HTTP with HEAD and byte ranges, as phones need.
+
+    \b
+    Examples:
+      innerchild serve
+      innerchild serve output/site --lan --port 8000
+    """
     if lan and host is not None:
         raise UsageError("--lan and --host cannot be used together")
     bind = LAN_HOST if lan else (host or DEFAULT_HOST)

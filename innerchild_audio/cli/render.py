@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from innerchild_audio.build import Failed, Outcome, build_library
 from innerchild_audio.cli.app import (
     length_option,
     main,
@@ -17,18 +18,12 @@ from innerchild_audio.cli.app import (
     translate_errors,
     var_option,
 )
+from innerchild_audio.cli.progress import TerminalProgress
 from innerchild_audio.errors import UsageError
 from innerchild_audio.library import find_scripts
 from innerchild_audio.model import ENGINES
-from innerchild_audio.render import (
-    DEFAULT_LIBRARY,
-    DEFAULT_OUT_DIR,
-    Failed,
-    Outcome,
-    RenderResult,
-    build_library,
-    render_script,
-)
+from innerchild_audio.options import DEFAULT_LIBRARY, DEFAULT_OUT_DIR, RenderOptions, RunSettings
+from innerchild_audio.render import RenderResult, render_script
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,7 +31,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _render_options(func: F) -> F:
     """The options `render` and `build` share."""
     decorators = [
-        click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path),
+        click.option("-o", "--output", "--out-dir", "out_dir",
+                     type=click.Path(file_okay=False, path_type=Path),
                      default=DEFAULT_OUT_DIR, show_default=True, help="Where sessions land."),
         click.option("--engine", type=click.Choice(ENGINES),
                      help="Voice engine for every sentence (default: each voice's own, auto)."),
@@ -63,8 +59,16 @@ def _render_options(func: F) -> F:
 
 
 
-def _progress() -> bool:
-    return sys.stderr.isatty()
+def _options_and_settings(engine: str | None, length: str | None, vars_: tuple[str, ...],
+                          background: str | None, stereo: bool, bitrate: int | None,
+                          warnings: bool, out_dir: Path, jobs: int | None,
+                          cache_dir: Path | None) -> tuple[RenderOptions, RunSettings]:
+    options = RenderOptions(engine=engine, length_ms=parse_length(length),
+                            vars=parse_vars(vars_), background=background, stereo=stereo,
+                            bitrate_kbps=bitrate, warnings=warnings)
+    settings = RunSettings(out_dir=out_dir, jobs=jobs, cache_dir=cache_dir,
+                           progress=TerminalProgress())
+    return options, settings
 
 
 @main.command()
@@ -77,17 +81,20 @@ def render(files: tuple[Path, ...], out_dir: Path, engine: str | None, length: s
     """Render scripts to MP3 sessions with tags, chapters, transcripts and a manifest.
 
     Prints one line per session: the MP3's path, its duration and its loudness.
+
+    \b
+    Examples:
+      innerchild render meditations/a-safe-place.yaml
+      innerchild render meditations/a-safe-place.yaml --engine piper --length 20m --var name=Sam
+      innerchild render meditations/ -o output/stereo --stereo --background none
     """
     scripts = [script for path in files for script in find_scripts(path)]
     if not scripts:
         raise UsageError(f"no scripts in {', '.join(str(f) for f in files)}")
-    variables, length_ms = parse_vars(vars_), parse_length(length)
+    options, settings = _options_and_settings(engine, length, vars_, background, stereo,
+                                              bitrate, warnings, out_dir, jobs, cache_dir)
     for script in scripts:
-        result = render_script(script, out_dir=out_dir, engine=engine, length_ms=length_ms,
-                               vars=variables, background=background, stereo=stereo,
-                               bitrate_kbps=bitrate, jobs=jobs, cache_dir=cache_dir,
-                               warnings=warnings, progress=_progress())
-        click.echo(result.summary())
+        click.echo(render_script(script, options, settings).summary())
 
 
 @main.command()
@@ -103,17 +110,20 @@ def build(folder: Path, out_dir: Path, engine: str | None, length: str | None,
 
     Inputs are the script, its parts and assets, the options, the engine and the
     voice. A script that fails is reported and the others still render.
+
+    \b
+    Examples:
+      innerchild build
+      innerchild build meditations --engine piper --force
     """
 
     def report(outcome: Outcome) -> None:
         click.echo(outcome.summary(), err=isinstance(outcome, Failed))
 
-    result = build_library(folder, out_dir=out_dir, engine=engine, length_ms=parse_length(length),
-                           vars=parse_vars(vars_), background=background, stereo=stereo,
-                           bitrate_kbps=bitrate, jobs=jobs, cache_dir=cache_dir,
-                           warnings=warnings, progress=_progress(), force=force,
-                           on_outcome=report)
-    total = len(result.rendered) + len(result.unchanged) + len(result.failed)
+    options, settings = _options_and_settings(engine, length, vars_, background, stereo,
+                                              bitrate, warnings, out_dir, jobs, cache_dir)
+    result = build_library(folder, options, settings, force=force, on_outcome=report)
+    total = result.total
     if total == 0:
         raise UsageError(f"no scripts in {folder}")
     if not result.rendered and not result.failed:

@@ -30,7 +30,15 @@ from innerchild_audio.units import format_duration
 @var_option
 @translate_errors
 def check(paths: tuple[Path, ...], vars_: tuple[str, ...]) -> None:
-    """Validate scripts (files or folders); exit 2 if any is invalid."""
+    """Validate scripts (files or folders); exit 2 if any is invalid.
+
+    Every problem is reported with FILE:LINE:COL and what to do about it.
+
+    \b
+    Examples:
+      innerchild check meditations/
+      innerchild check meditations/a-safe-place.yaml --var name=Sam
+    """
     results = check_paths(paths, vars=parse_vars(vars_))
     for result in results:
         if result.ok and result.timeline is not None:
@@ -55,7 +63,15 @@ def check(paths: tuple[Path, ...], vars_: tuple[str, ...]) -> None:
 @translate_errors
 def plan(file: Path, length: str | None, vars_: tuple[str, ...], warnings: bool,
          as_json: bool) -> None:
-    """Lay out a session without synthesizing speech: steps, chapters, total."""
+    """Lay out a session without synthesizing speech: steps, chapters, total.
+
+    Speech durations are estimated; the reachable length range is shown.
+
+    \b
+    Examples:
+      innerchild plan meditations/a-safe-place.yaml --length 10m
+      innerchild plan meditations/a-safe-place.yaml --json > plan.json
+    """
     script = load_script(file, vars=parse_vars(vars_))
     timeline = plan_script(script, target_ms=parse_length(length), warnings=warnings)
     if as_json:
@@ -66,5 +82,10 @@ def plan(file: Path, length: str | None, vars_: tuple[str, ...], warnings: bool,
 
 @main.command()
 def schema() -> None:
-    """Print the JSON Schema of the script format (for editors)."""
+    """Print the JSON Schema of the script format (for editors).
+
+    \b
+    Example:
+      innerchild schema > innerchild.schema.json
+    """
     click.echo(schema_text())

@@ -37,7 +37,12 @@ def cache() -> None:
 @cache_dir_option
 @translate_errors
 def info_command(cache_dir: Path | None) -> None:
-    """Show where the cache is, how many clips it holds and their size."""
+    """Show where the cache is, how many clips it holds and their size.
+
+    \b
+    Example:
+      innerchild cache info
+    """
     found = cache_info(cache_dir)
     click.echo(f"folder:  {found.path}")
     click.echo(f"clips:   {found.entries}")
@@ -52,6 +57,12 @@ def info_command(cache_dir: Path | None) -> None:
               help="Only this engine's clips.")
 @translate_errors
 def clear_command(cache_dir: Path | None, engine: str | None) -> None:
-    """Remove cached clips (they are made again when next needed)."""
+    """Remove cached clips (they are made again when next needed).
+
+    \b
+    Examples:
+      innerchild cache clear
+      innerchild cache clear --engine gtts
+    """
     removed = clear_cache(cache_dir, engine)
     click.echo(f"removed {removed.entries} clips ({_size(removed.bytes)}) from {removed.path}")

@@ -7,9 +7,9 @@ Every file is written under a temporary name beside its destination and the
 set is renamed into place only once all of them are complete, the manifest
 last: a failure on the way leaves the folder exactly as it was.
 
-The audio is a whole array, or a stream (`AudioStream`, e.g. a
-`master.MasteredStream`) that is made block by block while it is encoded and
-measures its own loudness and true peak on the way.
+The audio is a stream (`AudioStream`, e.g. a `master.MasteredStream`) that is
+made block by block while it is encoded and measures its own loudness and
+true peak on the way.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from innerchild_audio import __version__
+from innerchild_audio.atomic import Staging
 from innerchild_audio.errors import RenderError, UsageError
 from innerchild_audio.export import chapters, manifest, mp3, tags, transcripts
-from innerchild_audio.export.atomic import Staging
 from innerchild_audio.export.manifest import AudioInfo, SessionFiles
 from innerchild_audio.model import Script
 from innerchild_audio.timeline import Timeline
@@ -44,8 +44,6 @@ class ExportMeta:
     album: str  # the podcast's title
     engine: str  # the engine that spoke (auto resolved)
     voice: Mapping[str, Any]
-    loudness_lufs: float | None  # None for a stream: it measures them as it is encoded
-    true_peak_dbtp: float | None
     inputs_hash: str
     inputs: Mapping[str, str] = field(default_factory=dict)
     options: Mapping[str, Any] = field(default_factory=dict)
@@ -72,6 +70,8 @@ class ExportResult:
     files: SessionFiles
     manifest_path: Path
     manifest: dict[str, Any]
+    loudness_lufs: float  # of the audio as encoded (before MP3 coding)
+    true_peak_dbtp: float
 
     @property
     def mp3_path(self) -> Path:
@@ -101,8 +101,7 @@ def load_cover(path: Path) -> tuple[tags.Cover, str]:
 
 
 def export_session(
-    audio: np.ndarray | AudioStream,
-    sample_rate: int,
+    audio: AudioStream,
     *,
     script: Script,
     timeline: Timeline,
@@ -113,22 +112,11 @@ def export_session(
 ) -> ExportResult:
     """Write one session's files into `out_dir`; all of them appear, or none changes.
 
-    For a whole array, `meta` gives its loudness and true peak; a stream is
-    encoded as it is made, and its own measurements go into the manifest
-    (`meta`'s must then be None).
+    The stream is encoded as it is made; its own measurements of loudness and
+    true peak go into the manifest.
     """
     rendered_at = rendered_at or datetime.now(timezone.utc)
-    streamed = not isinstance(audio, np.ndarray)
-    if streamed != (meta.loudness_lufs is None) or streamed != (meta.true_peak_dbtp is None):
-        raise ValueError("loudness and true peak come from meta for an array, from the stream "
-                         "for a stream")
-    if isinstance(audio, np.ndarray):
-        frames = audio.shape[0]
-        channels = 1 if audio.ndim == 1 else audio.shape[1]
-    else:
-        frames, channels = audio.frames, audio.channels
-        if audio.sample_rate != sample_rate:
-            raise ValueError(f"a {audio.sample_rate} Hz stream exported as {sample_rate} Hz")
+    sample_rate, frames, channels = audio.sample_rate, audio.frames, audio.channels
     cover_path = script.cover
     cover, cover_suffix = load_cover(cover_path) if cover_path else (None, None)
     if cover is None and meta.fallback_cover is not None:
@@ -139,13 +127,9 @@ def export_session(
 
     with Staging() as staging:
         mp3_tmp = staging.temp_for(out_dir / files.audio)
-        if isinstance(audio, np.ndarray):
-            mp3.encode_mp3(audio, sample_rate, mp3_tmp, bitrate_kbps=bitrate_kbps)
-            loudness, true_peak = meta.loudness_lufs, meta.true_peak_dbtp
-        else:
-            mp3.encode_blocks(audio.blocks(), sample_rate, channels, mp3_tmp,
-                              bitrate_kbps=bitrate_kbps)
-            loudness, true_peak = audio.loudness_lufs, audio.true_peak_dbtp
+        mp3.encode_blocks(audio.blocks(), sample_rate, channels, mp3_tmp,
+                          bitrate_kbps=bitrate_kbps)
+        loudness, true_peak = audio.loudness_lufs, audio.true_peak_dbtp
         if loudness is None or true_peak is None:
             raise RenderError("the audio's loudness and true peak are unknown")
         spans = tags.chapter_spans(
@@ -179,7 +163,7 @@ def export_session(
 
     _remove_stale(previous, files, out_dir)
     log.info("exported %s", out_dir / files.audio)
-    return ExportResult(out_dir, files, manifest_path, document)
+    return ExportResult(out_dir, files, manifest_path, document, loudness, true_peak)
 
 
 def _remove_stale(previous: Mapping[str, Any] | None, files: SessionFiles, out_dir: Path) -> None:

@@ -25,11 +25,11 @@ except ImportError:  # not on Windows
 
 import numpy as np
 
+from innerchild_audio.audio_io import MP3_SAMPLE_RATE, check_finite, ffmpeg_exe
 from innerchild_audio.errors import RenderError
 
 log = logging.getLogger(__name__)
 
-MP3_SAMPLE_RATE: Final = 44100
 CBR_BITRATES_KBPS: Final = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 DEFAULT_MONO_KBPS: Final = 96
 DEFAULT_STEREO_KBPS: Final = 128
@@ -44,15 +44,6 @@ _LAME_LOW_RATE_SCALE: Final = 0.95
 
 def lame_scale(bitrate_kbps: int) -> float:
     return LAME_PRESET_SCALE.get(bitrate_kbps, _LAME_LOW_RATE_SCALE)
-
-
-def ffmpeg_exe() -> str:
-    try:
-        import imageio_ffmpeg
-
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception as error:  # imageio-ffmpeg raises RuntimeError when its binary is missing
-        raise RenderError(f"no ffmpeg binary available from imageio-ffmpeg: {error}") from error
 
 
 def overshoot_allowance_db(bitrate_kbps: int, channels: int) -> float:
@@ -226,8 +217,7 @@ class _Producer:
                 if frames.shape[1] != self._channels:
                     raise RenderError(f"a block of {frames.shape[1]} channels in a "
                                       f"{self._channels}-channel stream")
-                if not np.isfinite(frames).all():
-                    raise RenderError(f"audio holds NaN or infinity near frame {self._written}")
+                check_finite(frames, "audio", self._written)
                 if self._gain != 1.0:
                     frames = frames * self._gain
                 self._writer.put(frames)
@@ -274,41 +264,3 @@ class _PipeWriter:
             self._pipe.close()
         except OSError:
             self.broken = True
-
-
-def decode_mp3(path: Path, *, sample_rate: int = MP3_SAMPLE_RATE, channels: int | None = None
-               ) -> np.ndarray:
-    """Decoded samples of an MP3, float32 shaped (frames, channels).
-
-    `channels` None keeps the MP3's own channel count (read from its header); with
-    `channels` given, any file ffmpeg reads is decoded.
-    """
-    if channels is None:
-        channels = _probe_channels(path)
-    command = [
-        ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "error", "-i", str(path),
-        "-f", "f32le", "-ac", str(channels), "-ar", str(sample_rate), "pipe:1",
-    ]
-    try:
-        result = subprocess.run(command, capture_output=True, check=False)
-    except OSError as error:
-        raise RenderError(f"cannot run ffmpeg ({command[0]}): {error}") from error
-    if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip()
-        raise RenderError(f"ffmpeg could not decode {path}: {message}")
-    return np.frombuffer(result.stdout, dtype="<f4").reshape(-1, channels)
-
-
-def _probe_channels(path: Path) -> int:
-    """The channel count from the first MP3 frame header (mutagen reads it; no ffprobe here)."""
-    from mutagen import MutagenError
-    from mutagen.mp3 import MP3, MPEGInfo
-
-    try:
-        info = MP3(path).info
-    except (MutagenError, OSError) as error:  # mutagen wraps a missing file's OSError
-        raise RenderError(f"{path} is not a readable MP3: {error}") from error
-    # mutagen types `info` as possibly None; a successful load always sets it.
-    if not isinstance(info, MPEGInfo):
-        raise RenderError(f"{path} is not a readable MP3: no stream information")
-    return int(info.channels)

@@ -5,14 +5,12 @@
     for block in Mixer(timeline, clips).blocks():  # or block by block, never all at once
         ...
 
-Modules: `mixer` (assembly), `bed` (background, fades, ducking), `sources`
-(generated noise, drone, looped files), `sounds` (singing bowl, breathing
-tones), `levels` (the voice reference level), `decode` (files and resampling),
-`fades` (gain curves), `meter` (BS.1770 loudness and true peak), `limiter`
-(the true-peak limiter, for an array or a stream, and its loudness forecast).
+Modules: `mixer` (assembly), `bed` (background, fades, ducking), `bed_sources`
+(generated noise, drone, looped files), `bowl_tones` (singing bowl, breathing
+tones), `levels` (the voice reference level), `fades` (gain curves). Files
+are read through `audio_io`. Loudness, true peak and limiting are mastering: `master`.
 """
 
-from innerchild_audio.mix.decode import audio_duration_ms, decode_file
 from innerchild_audio.mix.mixer import Mixer, mix_session
 
-__all__ = ["Mixer", "mix_session", "decode_file", "audio_duration_ms"]
+__all__ = ["Mixer", "mix_session"]

@@ -25,8 +25,8 @@ from typing import Final
 
 import numpy as np
 
+from innerchild_audio.mix.bed_sources import open_source, stable_seed
 from innerchild_audio.mix.fades import db_to_gain, fall, ms_to_frames, rise
-from innerchild_audio.mix.sources import open_source, stable_seed
 from innerchild_audio.timeline import BedSpan, SpeechEvent
 
 log = logging.getLogger(__name__)

@@ -20,18 +20,18 @@ from typing import Final
 
 import numpy as np
 
+from innerchild_audio.audio_io import decode, resample
 from innerchild_audio.errors import RenderError, UsageError
 from innerchild_audio.mix.bed import BedStream, DuckEnvelope
-from innerchild_audio.mix.decode import decode_file, resample
-from innerchild_audio.mix.fades import db_to_gain, fade_edges, ms_to_frames
-from innerchild_audio.mix.levels import NOMINAL_SPEECH_DB, speech_gains_db
-from innerchild_audio.mix.sounds import (
+from innerchild_audio.mix.bowl_tones import (
     CUT_FADE_MS,
     SOUND_EDGE_FADE_MS,
     bowl_strike,
     breath_tone,
     scaled_to_bell_peak,
 )
+from innerchild_audio.mix.fades import db_to_gain, fade_edges, ms_to_frames
+from innerchild_audio.mix.levels import NOMINAL_SPEECH_DB, speech_gains_db
 from innerchild_audio.model import Voice
 from innerchild_audio.speech.base import Clip
 from innerchild_audio.timeline import (
@@ -290,7 +290,7 @@ class _CueTrack:
             return pieces
         if isinstance(event, ToneEvent):
             return [(start, breath_tone(stop - start, rate, rising=event.rising))]
-        decoded = decode_file(event.file, rate)
+        decoded = decode(event.file, rate, limit_ms=event.duration_ms + 1)
         samples = decoded[: stop - start] * np.float32(db_to_gain(event.gain_db))
         edge = ms_to_frames(SOUND_EDGE_FADE_MS, rate)
         return [(start, fade_edges(samples, edge, edge))]
@@ -300,7 +300,7 @@ class _CueTrack:
             return bowl_strike(self._rate)
         key = str(event.sound)
         if key not in self._bell_files:
-            strike = scaled_to_bell_peak(decode_file(event.sound, self._rate))
+            strike = scaled_to_bell_peak(decode(event.sound, self._rate))
             edge = ms_to_frames(SOUND_EDGE_FADE_MS, self._rate)
             self._bell_files[key] = fade_edges(strike, edge, edge)
         return self._bell_files[key]

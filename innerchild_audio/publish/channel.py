@@ -253,3 +253,44 @@ def load_channel(path: Path) -> Channel:
         category=category, subcategory=subcategory, language=language, explicit=explicit,
         cover=cover, owner_email=owner_email, base_url=base_url, link=link,
     )
+
+
+PODCAST_FILE: Final = "podcast.yaml"  # the channel file, at the library's root
+DEFAULT_ALBUM: Final = "Inner Child Audio"  # the ID3 album when there is no channel title
+
+
+@dataclass(frozen=True)
+class PodcastDefaults:
+    """What a render takes from podcast.yaml: the album name and the fallback cover."""
+
+    source: Path | None  # the podcast.yaml read, if there is one
+    album: str = DEFAULT_ALBUM
+    cover: Path | None = None
+
+
+def podcast_defaults(library_root: Path) -> PodcastDefaults:
+    """The render's view of `podcast.yaml`, read by the same reader as the channel.
+
+    Lenient where publishing is strict: a missing file or a missing or invalid key
+    falls back to the default (publish reports those); only a file that is not
+    YAML at all is an error.
+    """
+    path = library_root / PODCAST_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return PodcastDefaults(None)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScriptError([Problem(path, 1, 1, f"cannot read {path.name}: {error}")]) from None
+    problems = _Problems(path, text)
+    found = _read_nodes(path, text, problems)
+    syntax = [p for p in problems.items if p.message.startswith("invalid YAML")]
+    if syntax:
+        raise ScriptError(syntax)
+    title = found.get("title", (None,))[0]
+    album = title.strip() if isinstance(title, str) and title.strip() else DEFAULT_ALBUM
+    cover_name = found.get("cover", (None,))[0]
+    cover = (path.parent / cover_name).resolve() if isinstance(cover_name, str) else None
+    if cover is not None and not cover.is_file():
+        cover = None  # publish reports it; a render goes without
+    return PodcastDefaults(path, album, cover)

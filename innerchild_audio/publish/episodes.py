@@ -19,7 +19,7 @@ SLUG_RE: Final = re.compile(r"^[A-Za-z0-9-]+$")
 
 
 @dataclass(frozen=True)
-class Chapter:
+class EpisodeChapter:
     start_s: float
     title: str
 
@@ -46,7 +46,7 @@ class Episode:
     srt: Path | None
     chapters_file: Path | None
     cover: Path | None
-    chapters: tuple[Chapter, ...]
+    chapters: tuple[EpisodeChapter, ...]
     fingerprint: str  # changes whenever the rendered audio changes
 
 
@@ -94,7 +94,7 @@ def _looks_like_mp3(path: Path) -> bool:
     return head == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
 
 
-def read_manifest(path: Path) -> Episode:
+def load_episode(path: Path) -> Episode:
     """One manifest, checked against interfaces.md; raises PublishError naming the file."""
     try:
         return _read(path)
@@ -141,12 +141,13 @@ def _read(path: Path) -> Episode:
     if not duration_s > 0:
         raise _Invalid(f"audio.duration_s must be positive, got {duration_s}")
 
-    chapters: list[Chapter] = []
+    chapters: list[EpisodeChapter] = []
     for index, item in enumerate(_get(data, "chapters", list, optional=True) or []):
         if not isinstance(item, dict):
             raise _Invalid(f"chapters[{index}] must be an object")
         start = float(_get(item, "start_s", (int, float), where=f"chapters[{index}]."))
-        chapters.append(Chapter(start, _get(item, "title", str, where=f"chapters[{index}].")))
+        heading = _get(item, "title", str, where=f"chapters[{index}].")
+        chapters.append(EpisodeChapter(start, heading))
     tags = _get(data, "tags", list, optional=True) or []
     if not all(isinstance(tag, str) for tag in tags):
         raise _Invalid("tags must be a list of text")
@@ -184,7 +185,7 @@ def load_episodes(rendered_dir: Path) -> list[Episode]:
     errors: list[str] = []
     for path in sorted(rendered_dir.glob(f"*{MANIFEST_SUFFIX}")):
         try:
-            episodes.append(read_manifest(path.absolute()))
+            episodes.append(load_episode(path.absolute()))
         except PublishError as error:
             errors.append(str(error))
     seen: dict[str, Path] = {}

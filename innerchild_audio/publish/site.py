@@ -12,12 +12,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Final
 
+from innerchild_audio.atomic import atomic_write_bytes, atomic_write_text
 from innerchild_audio.errors import PublishError, UsageError
 from innerchild_audio.publish.channel import Channel, load_channel
 from innerchild_audio.publish.cover import CoverInfo, cover_problems, generate_cover
 from innerchild_audio.publish.episodes import Episode, load_episodes
 from innerchild_audio.publish.feed import build_feed
-from innerchild_audio.publish.files import copy_atomic, write_bytes_atomic, write_text_atomic
+from innerchild_audio.publish.files import copy_atomic
 from innerchild_audio.publish.page import build_index
 from innerchild_audio.publish.published import EPISODES_DIR, PublishedEpisode, site_path
 from innerchild_audio.publish.state import (
@@ -120,7 +121,7 @@ def _place_cover(channel: Channel, out_dir: Path) -> tuple[str, CoverInfo | None
         data = generate_cover(channel.title, channel.author)
         target = out_dir / name
         if not target.is_file() or target.read_bytes() != data:
-            write_bytes_atomic(target, data)
+            atomic_write_bytes(target, data)
         info = None
     for other in (".jpg", ".png"):
         if f"{COVER_STEM}{other}" != name:
@@ -180,11 +181,11 @@ def publish_site(
 
     save_state(state_path, state)
     index_path = out_dir / INDEX_NAME
-    write_text_atomic(index_path, build_index(
+    atomic_write_text(index_path, build_index(
         channel, items, feed_url=url, cover=cover_name, cover_info=cover_info))
     build_date = max(i.updated for i in items)
     feed_path = out_dir / FEED_NAME
-    write_bytes_atomic(feed_path, build_feed(
+    atomic_write_bytes(feed_path, build_feed(
         channel, items, base_url=base, cover=cover_name, build_date=build_date))
     removed = _prune(out_dir, written)
     for warning in warnings:

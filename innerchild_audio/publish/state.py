@@ -16,9 +16,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Final
 
+from innerchild_audio.atomic import atomic_write_text
 from innerchild_audio.errors import PublishError
 from innerchild_audio.publish.episodes import Episode
-from innerchild_audio.publish.files import write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def save_state(path: Path, state: PublishState) -> None:
             for slug, record in sorted(state.episodes.items())
         },
     }
-    write_text_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def publication_order(episode: Episode) -> tuple[bool, int, bool, int, str]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Sequence
 from typing import Final
 
-import imageio_ffmpeg
 import numpy as np
 
+from innerchild_audio.audio_io import run_ffmpeg
 from innerchild_audio.errors import SpeechError
 
 GTTS_SAMPLE_RATE: Final = 24000
@@ -42,24 +41,14 @@ def decode_mp3(
     """Float32 mono samples of MP3 `data`, tempo changed by `rate`, at `sample_rate`."""
     if not data:
         raise SpeechError("no audio to decode")
-    command = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error",
-        "-f", "mp3", "-i", "pipe:0",
-    ]
+    arguments = ["-f", "mp3", "-i", "pipe:0"]
     if abs(rate - 1.0) > 1e-9:
-        command += ["-af", atempo_chain(rate)]
-    command += ["-f", "f32le", "-acodec", "pcm_f32le", "-ac", "1", "-ar", str(sample_rate),
-                "pipe:1"]
-    try:
-        done = subprocess.run(
-            command, input=data, capture_output=True, timeout=DECODE_TIMEOUT_S, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        raise SpeechError(f"could not run ffmpeg to decode speech: {error}") from error
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise SpeechError(f"ffmpeg could not decode the speech audio: {' '.join(message[-2:])}")
-    samples = np.frombuffer(done.stdout, dtype="<f4").astype(np.float32)
+        arguments += ["-af", atempo_chain(rate)]
+    arguments += ["-f", "f32le", "-acodec", "pcm_f32le", "-ac", "1", "-ar", str(sample_rate),
+                  "pipe:1"]
+    out = run_ffmpeg(arguments, input_bytes=data, timeout_s=DECODE_TIMEOUT_S,
+                     what="the speech audio", error_type=SpeechError)
+    samples = np.frombuffer(out, dtype="<f4").astype(np.float32)
     if samples.size == 0:
         raise SpeechError("the speech audio decoded to nothing")
     return np.clip(samples, -1.0, 1.0)

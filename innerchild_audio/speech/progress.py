@@ -1,26 +1,24 @@
-"""A progress bar with ETA for synthesis, on stderr and only when stderr is a terminal."""
+"""Synthesis progress: counts of clips taken from the cache and made, with an ETA.
+
+The counter only reports; whoever asked (the CLI, through the run's progress
+callback) decides how to show it.
+"""
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
-from typing import Final, TextIO
+from collections.abc import Callable
 
-BAR_WIDTH: Final = 24
-
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
+# (message, done, total, eta in seconds or None)
+SpeechProgress = Callable[[str, int, int, "float | None"], None]
 
 
 class Progress:
     """Counts clips taken from the cache and clips made; thread-safe."""
 
-    def __init__(self, total: int, *, enabled: bool, stream: TextIO | None = None):
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled and self.stream.isatty() and total > 0
+    def __init__(self, total: int, report: SpeechProgress | None = None):
+        self.report = report
         self.total = total
         self.cached = 0
         self.new = 0
@@ -32,7 +30,7 @@ class Progress:
         with self._lock:
             self.cached += count
             self.to_make = self.total - self.cached
-            self._draw()
+            self._send()
 
     def start_making(self) -> None:
         self._started = time.monotonic()
@@ -40,27 +38,22 @@ class Progress:
     def add_new(self, count: int = 1) -> None:
         with self._lock:
             self.new += count
-            self._draw()
+            self._send()
+
+    def eta_s(self) -> float | None:
+        if not self.new:
+            return None
+        per_clip = (time.monotonic() - self._started) / self.new
+        return per_clip * (self.to_make - self.new)
 
     def line(self) -> str:
-        done = self.cached + self.new
-        filled = BAR_WIDTH * done // max(self.total, 1)
-        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-        eta = "--:--"
-        if self.new:
-            per_clip = (time.monotonic() - self._started) / self.new
-            eta = _clock(per_clip * (self.to_make - self.new))
-        return (
-            f"speech [{bar}] {done}/{self.total} "
-            f"({self.cached} cached, {self.new} new) ETA {eta}"
-        )
-
-    def _draw(self) -> None:
-        if self.enabled:
-            self.stream.write("\r" + self.line() + "\x1b[K")  # erase what a longer line left
-            self.stream.flush()
+        return f"{self.cached} cached, {self.new} new"
 
     def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+        """The last report: synthesis is over (done may fall short after a failure)."""
+        self._send(final=True)
+
+    def _send(self, final: bool = False) -> None:
+        if self.report is not None and self.total > 0:
+            self.report(self.line(), self.cached + self.new, self.total,
+                        0.0 if final else self.eta_s())

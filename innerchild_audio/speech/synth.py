@@ -19,7 +19,7 @@ from innerchild_audio.speech.gtts_engine import GttsEngine
 from innerchild_audio.speech.hibari_engine import HibariEngine
 from innerchild_audio.speech.paths import resolve_cache_dir
 from innerchild_audio.speech.piper_engine import PiperEngine
-from innerchild_audio.speech.progress import Progress
+from innerchild_audio.speech.progress import Progress, SpeechProgress
 from innerchild_audio.speech.respell import respell
 from innerchild_audio.speech.voices import for_engine, offline_voice
 from innerchild_audio.timeline import SpeechRequest
@@ -53,7 +53,7 @@ def synthesize_all(
     engine: str | None = None,
     jobs: int | None = None,
     cache_dir: Path | None = None,
-    progress: bool = False,
+    progress: SpeechProgress | None = None,
     voices_dir: Path | None = None,
     engines: Mapping[str, BatchEngine] | None = None,
 ) -> SpeechResult:
@@ -109,7 +109,7 @@ def synthesize_all(
     cached = len(clips)
     before = _counters(engines)
 
-    bar = Progress(len(unique), enabled=progress)
+    bar = Progress(len(unique), progress)
     bar.add_cached(cached)
     bar.start_making()
     lock = threading.Lock()

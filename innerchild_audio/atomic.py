@@ -1,5 +1,8 @@
 """Writes that never leave a broken file behind: temporary name first, then one rename.
 
+Every output of the project (sessions, the speech cache's index aside, the site)
+is written through here.
+
 `Staging` holds several outputs under temporary names beside their destinations
 and renames them all at the end, in the order they were staged (the manifest
 last), so a failure before `commit` leaves every destination as it was.
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 from pathlib import Path
 from types import TracebackType
 
@@ -108,4 +112,16 @@ def atomic_write_bytes(dest: Path, data: bytes) -> None:
 def atomic_write_text(dest: Path, text: str) -> None:
     with Staging() as staging:
         staging.write_text(dest, text)
+        staging.commit()
+
+
+def atomic_copy(src: Path, dest: Path, *, mode: int = 0o644) -> None:
+    """Copy `src` to `dest` atomically, keeping its modification time; the copy gets
+    `mode` (a published file is world-readable whatever the source's own mode)."""
+    with Staging() as staging:
+        tmp = staging.temp_for(dest)
+        shutil.copyfile(src, tmp)
+        stat = src.stat()
+        os.utime(tmp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        os.chmod(tmp, mode)
         staging.commit()

@@ -1,18 +1,18 @@
-"""Mastering: one gain to the loudness target, then a true-peak limiter.
+"""Mastering: one gain to the loudness target, then a true-peak limiter, block by block.
 
-    master(audio, sample_rate)       -> MasterResult      (a whole array)
-    master_stream(mixer)             -> MasteredStream    (block by block, two passes)
+    master_stream(mixer, headroom_db=...)   -> MasteredStream    (two passes)
 
 Loudness is integrated BS.1770 loudness (pyloudnorm's filters and gating, see
-`mix.meter`); the default target is -16 LUFS for stereo and -19 LUFS for mono.
+`master.meter`); the default target is -16 LUFS for stereo and -19 LUFS for mono.
 True peak is measured 4x oversampled. The limiter is a look-ahead gain
 computer: it finds every frame whose true peak would pass the ceiling, and
 lowers the gain around it with a short ramp ahead and a smooth release after,
 so peaks are rounded off rather than clipped. It works only where peaks are,
 which in speech is a small part of the session.
 
-The ceiling sits MP3_HEADROOM_DB under the requested true peak: MP3 encoding
-adds a little overshoot, and the decoded MP3 must still meet the limit.
+The limiter's ceiling sits `headroom_db` under the requested true peak: MP3
+encoding adds a little overshoot (`export.mp3.overshoot_allowance_db`), and
+the decoded MP3 must still meet the limit.
 
 The streaming master never holds the session: a first pass of the mixer
 measures the loudness (and what limiting will cost, to make it up); a second
@@ -27,132 +27,31 @@ import math
 from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass
 from typing import Final, Protocol
 
 import numpy as np
 
+from innerchild_audio.audio_io import check_finite
 from innerchild_audio.errors import RenderError
-from innerchild_audio.mix.limiter import (
+from innerchild_audio.master.limiter import (
     FORECAST_SEGMENT_FRAMES,
     LimitingForecast,
     StreamLimiter,
-    limit,
 )
-from innerchild_audio.mix.meter import (
-    LoudnessBlocks,
-    LoudnessMeter,
-    PeakMap,
-    as_frames,
-    identical_channels,
-)
+from innerchild_audio.master.meter import LoudnessMeter
 
 log = logging.getLogger(__name__)
 
 MONO_TARGET_LUFS: Final = -19.0
 STEREO_TARGET_LUFS: Final = -16.0
 DEFAULT_TRUE_PEAK_DBTP: Final = -1.0
-MP3_HEADROOM_DB: Final = 0.3
 LOUDNESS_TOLERANCE_LU: Final = 0.05  # make up lost loudness when limiting costs more
-MAKEUP_PASSES: Final = 2  # limiting costs a little loudness: made up at most twice
-MAX_PASSES: Final = 6  # each pass limits what the previous one left over the ceiling
-_CHECK_FRAMES: Final = 1 << 20
 STREAM_BLOCK_FRAMES: Final = 1 << 18  # about 6 s at 44.1 kHz; whole limiter and forecast blocks
 STREAM_MAKEUP_STEPS: Final = 4  # forecasts are cheap: make up until within the tolerance
 
 
-@dataclass(frozen=True, eq=False)
-class MasterResult:
-    audio: np.ndarray  # float32, the shape it came in
-    loudness_lufs: float  # integrated, after limiting (-inf for silence)
-    true_peak_dbtp: float  # 4x oversampled, after limiting
-    gain_db: float  # the overall gain applied (before limiting)
-
-
 def default_target_lufs(channels: int) -> float:
     return STEREO_TARGET_LUFS if channels > 1 else MONO_TARGET_LUFS
-
-
-def master(audio: np.ndarray, sample_rate: int, *, target_lufs: float | None = None,
-           true_peak_dbtp: float = DEFAULT_TRUE_PEAK_DBTP,
-           in_place: bool = False) -> MasterResult:
-    """Bring `audio` to `target_lufs` with its true peak at most `true_peak_dbtp`.
-
-    `audio` is float, shaped (frames,) or (frames, channels) with 1 or 2
-    channels. Silence (loudness -inf) is left at gain 0. Audio shorter than
-    one 400 ms gating block is measured as a single block. With `in_place`
-    a float32 array is scaled where it lies (no second copy of the session).
-    """
-    if not isinstance(audio, np.ndarray) or audio.ndim not in (1, 2) or (
-            audio.ndim == 2 and audio.shape[1] not in (1, 2)):
-        raise RenderError("master needs float audio shaped (frames,) or (frames, 1 or 2)")
-    if not np.issubdtype(audio.dtype, np.floating):
-        raise RenderError(f"master needs float samples, got {audio.dtype}")
-    if sample_rate <= 0:
-        raise RenderError(f"invalid sample rate {sample_rate}")
-    if in_place and audio.dtype == np.float32 and audio.flags.writeable:
-        work = audio
-    else:
-        work = np.array(audio, dtype=np.float32)
-    frames = as_frames(work)
-    for start in range(0, len(frames), _CHECK_FRAMES):
-        if not np.isfinite(frames[start: start + _CHECK_FRAMES]).all():
-            raise RenderError(f"the mix holds NaN or infinity near frame {start}")
-    channels = frames.shape[1]
-    target = default_target_lufs(channels) if target_lufs is None else float(target_lufs)
-    ceiling = 10.0 ** ((true_peak_dbtp - MP3_HEADROOM_DB) / 20.0)
-
-    # dual mono (what the mixer makes for stereo): measure one channel, weighted as two;
-    # every gain below applies to all channels alike, so they stay identical
-    if identical_channels(frames):
-        measured = frames[:, :1]
-        loudness = LoudnessBlocks(measured, sample_rate, weights=(2.0,))
-    else:
-        measured = frames
-        loudness = LoudnessBlocks(measured, sample_rate)
-    peaks = PeakMap(measured)
-    initial = loudness.loudness()
-    gain_db = 0.0 if math.isinf(initial) else target - initial
-    log.debug("measured %.2f LUFS; gain %+.2f dB to %.1f LUFS", initial, gain_db, target)
-    _apply_gain(frames, gain_db, loudness, peaks)
-
-    for attempt in range(MAX_PASSES):
-        if peaks.true_peak() <= ceiling:  # measures each block once, cached for `over`
-            break
-        over, values = peaks.over(ceiling)
-        if len(over) == 0:
-            break
-        for start, stop in limit(frames, over, values, ceiling, sample_rate):
-            loudness.update(measured, start, stop)
-            peaks.refresh(start, stop)
-        log.debug("limited %d frames over the %.2f dBTP ceiling", len(over),
-                  20 * math.log10(ceiling))
-        shortfall = target - loudness.loudness()
-        if attempt < MAKEUP_PASSES and not math.isinf(shortfall) and (
-                shortfall > LOUDNESS_TOLERANCE_LU):
-            _apply_gain(frames, shortfall, loudness, peaks)  # make up what limiting took
-            gain_db += shortfall
-
-    final_peak = peaks.true_peak()
-    final = loudness.loudness()
-    peak_db = 20.0 * math.log10(final_peak) if final_peak > 0 else -math.inf
-    if final_peak > ceiling * 1.0001:
-        raise RenderError(f"could not bring the true peak under {true_peak_dbtp} dBTP "
-                          f"(still {peak_db:.2f} dBTP)")
-    if not math.isinf(final) and abs(final - target) > 0.5:
-        log.warning("loudness %.2f LUFS misses the %.1f LUFS target: the mix is too peaky "
-                    "to reach it under %.1f dBTP", final, target, true_peak_dbtp)
-    return MasterResult(work, final, peak_db, gain_db)
-
-
-def _apply_gain(frames: np.ndarray, gain_db: float, loudness: LoudnessBlocks,
-                peaks: PeakMap) -> None:
-    if gain_db == 0.0:
-        return
-    gain = 10.0 ** (gain_db / 20.0)
-    frames *= np.float32(gain)
-    loudness.scale(gain)
-    peaks.scale(gain)
 
 
 # --- streaming ----------------------------------------------------------------------
@@ -168,20 +67,23 @@ class MonoMix(Protocol):
 
 
 def master_stream(mix: MonoMix, *, target_lufs: float | None = None,
-                  true_peak_dbtp: float = DEFAULT_TRUE_PEAK_DBTP) -> MasteredStream:
+                  true_peak_dbtp: float = DEFAULT_TRUE_PEAK_DBTP,
+                  headroom_db: float = 0.0) -> MasteredStream:
     """Measure `mix` (a first pass) and return it ready to be made again, mastered.
 
     The gain brings the integrated loudness to `target_lufs` (default by the
-    channel count, as `master`) and makes up what the limiter will take, as
-    forecast from the first pass; dual-mono stereo is measured as `master`
-    measures it. Raises RenderError when the mix holds NaN or infinity.
+    channel count) and makes up what the limiter will take, as forecast from
+    the first pass; every channel carries the mono mix, so one is measured,
+    weighted as all of them. The limiter's ceiling is `true_peak_dbtp` less
+    `headroom_db` (what encoding will add). Raises RenderError when the mix
+    holds NaN or infinity.
     """
     if mix.channels not in (1, 2):
         raise RenderError(f"master needs 1 or 2 channels, got {mix.channels}")
     if mix.sample_rate <= 0:
         raise RenderError(f"invalid sample rate {mix.sample_rate}")
     target = default_target_lufs(mix.channels) if target_lufs is None else float(target_lufs)
-    ceiling = 10.0 ** ((true_peak_dbtp - MP3_HEADROOM_DB) / 20.0)
+    ceiling = 10.0 ** ((true_peak_dbtp - headroom_db) / 20.0)
     meter = _meter(mix)
     forecast = LimitingForecast(mix.sample_rate, ceiling)
     position = 0
@@ -190,9 +92,7 @@ def master_stream(mix: MonoMix, *, target_lufs: float | None = None,
           closing(mix.blocks(STREAM_BLOCK_FRAMES)) as blocks):
         waiting: tuple[np.ndarray, Future[np.ndarray]] | None = None
         for block in blocks:
-            if not np.isfinite(block).all():
-                bad = position + int(np.argmin(np.isfinite(block)))
-                raise RenderError(f"the mix holds NaN or infinity near frame {bad}")
+            check_finite(block, "the mix", position)
             if waiting is not None:
                 forecast.add(waiting[0], waiting[1].result())
             waiting = block, pool.submit(meter.add, block, segment_frames=FORECAST_SEGMENT_FRAMES)

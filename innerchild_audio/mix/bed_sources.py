@@ -8,14 +8,15 @@ source is normalised to an RMS of 1.0: the bed sets the level.
 from __future__ import annotations
 
 import functools
+import math
 import zlib
 from typing import Final, Protocol
 
 import numpy as np
 from scipy.signal import butter, lfilter
 
+from innerchild_audio.audio_io import decode
 from innerchild_audio.errors import RenderError
-from innerchild_audio.mix.decode import decode_file
 from innerchild_audio.mix.fades import fall, ms_to_frames, rise
 from innerchild_audio.model import GENERATED_SOUNDS
 
@@ -150,7 +151,8 @@ def file_source(path: str, sample_rate: int, frames_needed: int) -> LoopSource:
     over its first `xf`: the end runs into the start with no gap and no step.
     The first pass plays the file's own start.
     """
-    samples = decode_file(path, sample_rate)
+    # a file longer than the bed plays is read only as far as it plays
+    samples = decode(path, sample_rate, limit_ms=math.ceil(frames_needed * 1000 / sample_rate) + 1)
     rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
     if rms < 1e-6:  # below -120 dBFS: nothing to normalise
         raise RenderError(f"{path}: the background file is silent")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +18,8 @@ from audio_helpers import (
     write_audio,
 )
 
-from innerchild_audio.errors import RenderError
-from innerchild_audio.mix import audio_duration_ms, decode_file, mix_session
-from innerchild_audio.mix.decode import clear_decode_cache, resample
-from innerchild_audio.mix.sounds import (
+from innerchild_audio.mix import mix_session
+from innerchild_audio.mix.bowl_tones import (
     BELL_PEAK_DB,
     BOWL_FUNDAMENTAL_HZ,
     BOWL_PARTIALS,
@@ -146,47 +143,3 @@ def test_a_sound_plays_at_its_gain_and_is_clipped_to_its_event(tmp_path: Path) -
     assert max_jump(audio) < 2 * np.pi * 523.25 / SR * 0.2 * 1.05
 
 
-# --- decoding -----------------------------------------------------------------------
-
-@pytest.mark.parametrize("suffix", [".wav", ".mp3", ".ogg", ".flac"])
-def test_files_decode_to_mono_at_the_asked_rate(tmp_path: Path, suffix: str) -> None:
-    tone = sine(2000, 440.0, 48000, level=0.5)
-    path = write_audio(tmp_path / f"tone{suffix}", tone, 48000)
-    samples = decode_file(path, SR)
-    assert samples.dtype == np.float32 and samples.ndim == 1
-    assert len(samples) == pytest.approx(2 * SR, abs=SR * 0.06)  # MP3 may pad a frame
-    assert dominant_hz(samples, SR) == pytest.approx(440, abs=2)
-    assert audio_duration_ms(path) == pytest.approx(2000, abs=60)
-    if suffix in (".wav", ".flac"):  # lossless: the exact length
-        assert audio_duration_ms(path) == 2000
-
-
-def test_decoded_files_are_cached_until_they_change(tmp_path: Path) -> None:
-    clear_decode_cache()
-    path = write_audio(tmp_path / "a.wav", sine(500, 440.0, SR), SR)
-    first = decode_file(path, SR)
-    assert decode_file(path, SR) is first
-    assert not first.flags.writeable  # shared: nobody may change it in place
-    write_audio(path, sine(700, 440.0, SR), SR)
-    later = path.stat().st_mtime_ns + 1_000_000
-    os.utime(path, ns=(later, later))  # a new time, whatever the clock's resolution
-    assert len(decode_file(path, SR)) == round(0.7 * SR)
-
-
-def test_unreadable_files_are_render_errors(tmp_path: Path) -> None:
-    with pytest.raises(RenderError, match="cannot read"):
-        decode_file(tmp_path / "missing.wav", SR)
-    junk = tmp_path / "junk.mp3"
-    junk.write_bytes(b"not audio at all" * 100)
-    with pytest.raises(RenderError, match="cannot decode"):
-        decode_file(junk, SR)
-
-
-def test_resampling_keeps_duration_and_pitch() -> None:
-    tone = sine(1000, 300.0, 22050)
-    up = resample(tone, 22050, SR)
-    assert len(up) == SR and up.dtype == np.float32
-    assert dominant_hz(up, SR) == pytest.approx(300, abs=1)
-    odd = resample(sine(1000, 300.0, 24000), 24000, SR)
-    assert len(odd) == SR
-    assert resample(tone, 22050, 22050) is tone
