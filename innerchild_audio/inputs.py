@@ -7,10 +7,8 @@ the manifest on disk to skip sessions that would come out the same.
 
 from __future__ import annotations
 
-import dataclasses
-
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -140,7 +138,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _voice_dict(voice: Voice) -> dict[str, Any]:
-    return dataclasses.asdict(voice)  # every field: phrase pause, pronounce, offline voice too
+    return asdict(voice)  # every field: phrase pause, pronounce, offline voice too
 
 
 def prepare(path: Path, options: RenderOptions) -> Prepared:

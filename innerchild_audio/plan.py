@@ -8,6 +8,7 @@ speech durations and fits elastic pauses to the target length.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,16 +48,20 @@ from innerchild_audio.timeline import (
 )
 from innerchild_audio.units import format_duration
 
-WORDS_PER_MINUTE_AT_RATE_1: Final = 150  # for estimates before synthesis
+WORDS_PER_MINUTE_AT_RATE_1: Final = 150  # for estimates before synthesis (speech/pacing.py)
+_PHRASE_MARK: Final = re.compile(r"[,;:](?=\s+\S)|—|–|--|\s-\s")
 MIN_SPEECH_ESTIMATE_MS: Final = 400
 CUE_TAIL_MS: Final = 250  # a breathing phase lasts at least its spoken cue plus this
 BREATH_CUES: Final = {"in": "Breathe in.", "hold": "Hold.", "out": "Breathe out.",
                       "hold_out": "Hold."}
 
 
-def estimate_speech_ms(text: str, rate: float) -> int:
+def estimate_speech_ms(text: str, rate: float, phrase_pause_ms: int = 0) -> int:
+    """Words at the pace the rate asks for, and the phrase pauses inside the sentence."""
     words = len(text.split())
-    return max(MIN_SPEECH_ESTIMATE_MS, round(words * 60_000 / (WORDS_PER_MINUTE_AT_RATE_1 * rate)))
+    phrases = len(_PHRASE_MARK.findall(text)) if phrase_pause_ms else 0
+    spoken = round(words * 60_000 / (WORDS_PER_MINUTE_AT_RATE_1 * rate))
+    return max(MIN_SPEECH_ESTIMATE_MS, spoken) + phrases * phrase_pause_ms
 
 
 # --- layout items -------------------------------------------------------------
@@ -70,7 +75,7 @@ class SpeakItem:
 @dataclass(frozen=True)
 class SilenceItem:
     duration_ms: int
-    reason: Literal["pause", "sentence", "paragraph", "markup", "lead_in", "tail"]
+    reason: Literal["pause", "sentence", "paragraph", "markup", "lead_in", "tail", "spacing"]
     source: Source
 
 
@@ -207,7 +212,8 @@ def _space(items: list[Item], *, speech: bool, pause_ms: int, source: Source) ->
     last = next((i for i in reversed(items) if not isinstance(i, (ChapterItem, BedItem))), None)
     if isinstance(last, SpeakItem) or (speech and isinstance(last, (BellItem, SoundItem,
                                                                       BreathItem))):
-        items.append(SilenceItem(pause_ms, "sentence", source))
+        items.append(SilenceItem(pause_ms, "sentence" if speech and isinstance(last, SpeakItem)
+                                 else "spacing", source))
 
 
 def _speak(items: list[Item], text: str, voice: Voice, source: Source) -> None:
@@ -273,7 +279,8 @@ def build_timeline(layout: Layout, speech_ms: Mapping[SpeechRequest, int] | None
     """
     def duration(request: SpeechRequest) -> int:
         if speech_ms is None:
-            return estimate_speech_ms(request.text, request.voice.rate)
+            return estimate_speech_ms(request.text, request.voice.rate,
+                                      request.voice.phrase_pause_ms)
         return speech_ms[request]
 
     script = layout.script

@@ -35,7 +35,8 @@ MAX_BREATH_CYCLES: Final = 100
 STEP_KEYS: Final = ("say", "pause", "breathe", "bell", "sound", "chapter", "include",
                     "repeat", "background")
 BREATHE_KEYS: Final = ("in", "hold", "out", "hold_out", "cycles", "cues", "pattern", "explain")
-TONE_EXPLANATION: Final = "Follow the soft tones: a rising tone, breathe in; a falling tone, breathe out."
+TONE_EXPLANATION: Final = ("Follow the soft tones: a rising tone, breathe in; "
+                           "a falling tone, breathe out.")
 HOLD_EXPLANATION: Final = " In the quiet between them, rest."
 BREATH_PATTERNS: Final = {"box": (4, 4, 4, 4), "4-7-8": (4, 7, 8, 0)}
 _PATTERN: Final = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?){2,3}")

@@ -53,7 +53,7 @@ def list_voices(voices_dir: Path | None = None) -> list[VoiceListing]:
 
     folder = resolve_voices_dir(voices_dir)
     found = [VoiceListing("piper", "joe", "en-US", "male", "bundled")]
-    for name, entry in hibari_engine.registry().items():
+    for name in hibari_engine.registry():
         try:
             voice = hibari_engine.find_voice(name, voices_dir)
         except Exception:  # noqa: BLE001 - not downloaded: not usable here
