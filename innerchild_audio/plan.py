@@ -48,7 +48,8 @@ from innerchild_audio.timeline import (
 )
 from innerchild_audio.units import format_duration
 
-WORDS_PER_MINUTE_AT_RATE_1: Final = 150  # for estimates before synthesis (speech/pacing.py)
+WORDS_PER_MINUTE_AT_RATE_1: Final = 160  # for estimates before synthesis (speech/pacing.py)
+VOICE_AT_LIMIT: Final = 1.3  # how much faster than the asked pace a voice at its limit runs
 _PHRASE_MARK: Final = re.compile(r"[,;:](?=\s+\S)|—|–|--|\s-\s")
 MIN_SPEECH_ESTIMATE_MS: Final = 400
 CUE_TAIL_MS: Final = 250  # a breathing phase lasts at least its spoken cue plus this
@@ -57,11 +58,16 @@ BREATH_CUES: Final = {"in": "Breathe in.", "hold": "Hold.", "out": "Breathe out.
 
 
 def estimate_speech_ms(text: str, rate: float, phrase_pause_ms: int = 0) -> int:
-    """Words at the pace the rate asks for, and the phrase pauses inside the sentence."""
+    """A sentence at the pace its rate asks for, or longer where its phrase pauses add up.
+
+    As the offline voices pace it: the words at their limit run about VOICE_AT_LIMIT
+    times that pace, and the pauses fill the rest (speech/pacing.py).
+    """
     words = len(text.split())
     phrases = len(_PHRASE_MARK.findall(text)) if phrase_pause_ms else 0
-    spoken = round(words * 60_000 / (WORDS_PER_MINUTE_AT_RATE_1 * rate))
-    return max(MIN_SPEECH_ESTIMATE_MS, spoken) + phrases * phrase_pause_ms
+    pace_ms = words * 60_000 / (WORDS_PER_MINUTE_AT_RATE_1 * rate)
+    return max(MIN_SPEECH_ESTIMATE_MS, round(pace_ms),
+               round(pace_ms / VOICE_AT_LIMIT + phrases * phrase_pause_ms))
 
 
 # --- layout items -------------------------------------------------------------

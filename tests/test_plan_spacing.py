@@ -118,3 +118,22 @@ def test_explain_without_tone_cues_is_refused(write_script):
                         "  - breathe: {in: 2s, out: 2s, explain: true}\n")
     with pytest.raises(ScriptError, match="explain goes with cues: tone"):
         load_script(path)
+
+
+def test_the_schema_knows_the_voice_and_pacing_keys(write_script):
+    import jsonschema
+    import yaml
+
+    from innerchild_audio.schema import schema
+
+    text = ("title: T\nlead_in: 1s\ntail: 4s\noffline_voice: hibari:heart\n"
+            "pronounce: {Hafiz: hah-feez}\n"
+            "voice: {engine: hibari, model: heart, phrase_pause: 300ms}\n"
+            "steps:\n  - say: Hi, Hafiz.\n"
+            "  - breathe: {in: 2s, out: 2s, cues: tone, explain: Follow the tones.}\n")
+    jsonschema.validate(yaml.safe_load(text), schema())
+    script = load_script(write_script(text))
+    assert (script.lead_in_ms, script.tail_ms) == (1000, 4000)
+    assert script.voice.phrase_pause_ms == 300 and script.voice.offline == "hibari:heart"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"title": "T", "steps": [], "offline_voice": "espeak"}, schema())

@@ -23,6 +23,12 @@ def voices(voices_dir: Path | None) -> None:
     """List the offline voices usable here: engine, name, language, sex, where from.
 
     Online, gTTS speaks too (engine gtts, its accent set by the voice's tld).
+    Use a listed voice as voice: {engine: hibari, model: heart} in a script, or as
+    offline_voice: hibari:heart for `auto` when Google does not answer.
+
+    \b
+    Example:
+      innerchild voices
     """
     click.echo(f"{'voice':<16} {'language':<9} {'sex':<7} from")
     for found in list_voices(voices_dir):
@@ -44,7 +50,16 @@ def voices(voices_dir: Path | None) -> None:
 @translate_errors
 def say(text: str, voice: str, output: Path, rate: float | None, phrase_pause: str | None,
         cache_dir: Path | None) -> None:
-    """Speak TEXT with one voice into a short MP3, paced as in a session."""
+    """Speak TEXT with one voice into a short MP3, paced as in a session.
+
+    The same phrase pauses, pace and lead-in and tail as a session, with no bed:
+    an audition of a voice before a script names it.
+
+    \b
+    Examples:
+      innerchild say "You are safe here." --voice hibari:heart -o sample.mp3
+      innerchild say "Breathe in, and let go." --voice piper:joe --rate 0.8
+    """
     from innerchild_audio.audition import audition
 
     click.echo(str(audition(text, voice, output, rate=rate, phrase_pause=phrase_pause,

@@ -25,6 +25,7 @@ from innerchild_audio.publish.urls import normalize_base_url
 KEYS: Final = (
     "title", "description", "author", "language", "category", "subcategory", "explicit",
     "cover", "owner_email", "base_url", "link",
+    "offline_voice", "pronounce",  # the library's voice settings, read by the script loader
 )
 REQUIRED_KEYS: Final = ("title", "description", "author", "category")
 DESCRIPTION_MAX_CHARS: Final = 4000  # Apple's limit for show descriptions
