@@ -37,7 +37,7 @@ class Voice:
     rate: float = 0.9  # tempo factor, 1.0 = the engine's natural speed
     sentence_pause_ms: int = 1200
     paragraph_pause_ms: int = 3000
-    phrase_pause_ms: int = 400  # at , ; : and dashes inside a sentence; 0: none
+    phrase_pause_ms: int = 350  # at , ; : and dashes inside a sentence; 0: none
     # written word or phrase -> spoken respelling (speech only), in the order applied
     pronounce: tuple[tuple[str, str], ...] = ()
     offline: str = ""  # "engine:model" that `auto` uses offline; "": the default offline voice

@@ -14,11 +14,13 @@ from innerchild_audio.audio_io import AudioSegment, decode_mp3, to_frames
 
 SCRIPT = """\
 title: A Short Rest
+lead_in: 0
+tail: 0
 voice: {engine: piper, rate: 1.0}
 background: {sound: pink-noise, volume: -20 dB}
 steps:
   - say: You can rest here.
-  - pause: 2s
+  - pause: 4s
 """
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import io
 import logging
 import random
+from dataclasses import replace
 
 import pytest
 import requests as http

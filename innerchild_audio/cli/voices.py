@@ -44,7 +44,7 @@ def voices(voices_dir: Path | None) -> None:
               default=Path("sample.mp3"), show_default=True, help="The MP3 to write.")
 @click.option("--rate", type=click.FloatRange(0.5, 2.0), help="Tempo factor (default 0.9).")
 @click.option("--phrase-pause", metavar="DURATION",
-              help="Silence at commas and dashes (default 400ms; 0 for none).")
+              help="Silence at commas and dashes (default 350ms; 0 for none).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               envvar="INNERCHILD_CACHE_DIR", help="Speech cache folder.")
 @translate_errors

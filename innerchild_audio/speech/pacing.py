@@ -2,7 +2,8 @@
 
 A voice is slowed only as far as its words stay clean (`Pace.max_stretch`, found
 per voice); the rest of the calm is silence. A sentence is spoken phrase by
-phrase, with `phrase_pause` at its commas, semicolons, colons and dashes; and
+phrase, with `phrase_pause` at its commas, semicolons, colons and dashes (shorter
+where a list of phrases would drag below MIN_WPM); and
 when it still runs faster than the pace its rate asks for (`max_wpm`), the
 missing time goes into the gaps between its words, never into the words.
 Short sentences ("You are safe.") are spoken at the voice's limit.
@@ -22,6 +23,8 @@ from innerchild_audio.speech.audio import voiced_span
 
 PACING_VERSION: Final = 1  # part of the cache key: bump when the pacing changes the audio
 WPM_AT_RATE_1: Final = 160  # the fastest a sentence may run at rate 1.0 (x rate otherwise)
+MIN_WPM: Final = 95  # phrase pauses shrink (to MIN_PHRASE_PAUSE_MS) rather than drag below this
+MIN_PHRASE_PAUSE_MS: Final = 150
 SHORT_SENTENCE_WORDS: Final = 6  # this many words or fewer: spoken at the voice's limit
 EDGE_PAD_MS: Final = 50  # kept at each end of a phrase when its silence is trimmed
 MAX_WORD_GAP_MS: Final = 250  # the most silence added between two words
@@ -47,7 +50,7 @@ class Pace:
 
     def identity(self) -> dict[str, object]:
         return {"stretch": self.stretch_at_rate_1, "max_stretch": self.max_stretch,
-                "pacing": PACING_VERSION, "wpm": WPM_AT_RATE_1,
+                "pacing": PACING_VERSION, "wpm": WPM_AT_RATE_1, "min_wpm": MIN_WPM,
                 "short_words": SHORT_SENTENCE_WORDS}
 
 
@@ -91,8 +94,14 @@ def speak_sentence(
     spoken = [s for s in spoken if s.size]
     if not spoken:
         return np.zeros(0, dtype=np.float32)
-    pause = np.zeros(sample_rate * voice.phrase_pause_ms // 1000, dtype=np.float32)
-    total = sum(len(s) for s in spoken) + len(pause) * (len(spoken) - 1)
+    voiced = sum(len(s) for s in spoken)
+    pause_samples = sample_rate * voice.phrase_pause_ms // 1000
+    if len(spoken) > 1:  # a list ("tired, hungry, restless") keeps moving
+        longest = round(words * 60 / MIN_WPM * sample_rate)
+        room = (longest - voiced) // (len(spoken) - 1)
+        pause_samples = min(pause_samples, max(sample_rate * MIN_PHRASE_PAUSE_MS // 1000, room))
+    pause = np.zeros(pause_samples, dtype=np.float32)
+    total = voiced + len(pause) * (len(spoken) - 1)
     wanted = round(words * 60 / max_wpm(voice.rate) * sample_rate)
     gaps = sum(max(0, len(_WORDS.findall(p)) - 1) for p in parts)
     if wanted > total and gaps:
