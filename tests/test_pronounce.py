@@ -92,3 +92,19 @@ def test_bad_pronounce_and_offline_voice_are_refused(write_script):
         load_script(path)
     text = str(caught.value)
     assert "pronounce" in text and "offline_voice 'espeak:x' is not ENGINE:MODEL" in text
+
+
+def test_podcast_yaml_names_the_library_offline_voice(write_script, tmp_path):
+    from innerchild_audio.publish.channel import load_channel
+
+    channel = write_script("title: Channel\ndescription: Calm.\nauthor: Me\n"
+                           "category: [Health & Fitness, Mental Health]\n"
+                           "offline_voice: piper:joe\npronounce: {Hafiz: hah-feez}\n",
+                           name="podcast.yaml")
+    assert load_channel(channel).title == "Channel"  # publish accepts the voice keys
+    plain = load_script(write_script("title: T\nsteps:\n  - say: Hafiz.\n"))
+    assert plain.voice.offline == "piper:joe"
+    assert plain.voice.pronounce == (("Hafiz", "hah-feez"),)
+    own = load_script(write_script("title: T\noffline_voice: hibari:heart\n"
+                                   "steps:\n  - say: Hi.\n", name="own.yaml"))
+    assert own.voice.offline == "hibari:heart"  # the script's own wins

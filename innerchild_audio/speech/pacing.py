@@ -23,7 +23,7 @@ from innerchild_audio.speech.audio import voiced_span
 
 PACING_VERSION: Final = 1  # part of the cache key: bump when the pacing changes the audio
 WPM_AT_RATE_1: Final = 160  # the fastest a sentence may run at rate 1.0 (x rate otherwise)
-MIN_WPM: Final = 95  # phrase pauses shrink (to MIN_PHRASE_PAUSE_MS) rather than drag below this
+MIN_WPM: Final = 100  # phrase pauses shrink (to MIN_PHRASE_PAUSE_MS) rather than drag below this
 MIN_PHRASE_PAUSE_MS: Final = 150
 SHORT_SENTENCE_WORDS: Final = 6  # this many words or fewer: spoken at the voice's limit
 EDGE_PAD_MS: Final = 50  # kept at each end of a phrase when its silence is trimmed
