@@ -69,3 +69,18 @@ def test_say_renders_a_short_audition(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "sample.mp3"]
     bad = CliRunner().invoke(main, ["say", "Hi.", "--voice", "espeak:x", "-o", str(out)])
     assert bad.exit_code == 2 and "ENGINE:NAME" in bad.output
+
+
+def test_voices_lists_what_is_in_the_voices_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HIBARI_HOME", str(tmp_path / "hibari-cache"))
+    folder = tmp_path / "voices"
+    folder.mkdir()
+    (folder / "bf_emma.int8.onnx").write_bytes(b"model")
+    (folder / "amy.onnx").write_bytes(b"model")
+    (folder / "amy.onnx.json").write_text('{"language": {"code": "en_GB"}}', encoding="utf-8")
+    (folder / "stray.onnx").write_bytes(b"no config beside it")
+    found = {(v.engine, v.name): v for v in list_voices(folder)}
+    assert found["hibari", "emma"].where == str(folder / "bf_emma.int8.onnx")
+    assert found["hibari", "emma"].language == "en-GB"
+    assert found["piper", "amy"].language == "en-GB"
+    assert ("piper", "stray") not in found and ("piper", "bf_emma.int8") not in found

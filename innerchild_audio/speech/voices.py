@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
-from innerchild_audio.errors import UsageError
+from innerchild_audio.errors import SpeechError, UsageError
 from innerchild_audio.model import OFFLINE_ENGINES, Voice
 from innerchild_audio.speech.paths import resolve_voices_dir
 
@@ -56,7 +56,7 @@ def list_voices(voices_dir: Path | None = None) -> list[VoiceListing]:
     for name in hibari_engine.registry():
         try:
             voice = hibari_engine.find_voice(name, voices_dir)
-        except Exception:  # noqa: BLE001 - not downloaded: not usable here
+        except SpeechError:  # not downloaded: not usable here
             continue
         found.append(VoiceListing("hibari", name, voice.language, voice.sex,
                                   "bundled" if voice.bundled else str(voice.model)))
