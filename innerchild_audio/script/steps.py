@@ -213,23 +213,23 @@ class StepReader(ValueReader):
             holds = bool(phases["hold"] or phases["hold_out"])
             explain = TONE_EXPLANATION + (HOLD_EXPLANATION if holds else "")
         if "explain" in entries:
-            given = self.explanation(r, entries["explain"][1], cues)
+            given = self.explanation(r, entries["explain"][1], cues, explain)
             if given is None:
                 return []
-            explain = given if given is not True else explain
+            explain = given
         return [Breathe(phases["in"] or 0, phases["hold"] or 0, phases["out"] or 0,
                         phases["hold_out"] or 0, cycles, cues,  # type: ignore[arg-type]
                         ctx.voice, src, explain=explain)]
 
-    def explanation(self, r: Reader, node: Node, cues: str) -> str | bool | None:
-        """`explain:` true (the default line), false ("") or a text; None when invalid."""
+    def explanation(self, r: Reader, node: Node, cues: str, default: str) -> str | None:
+        """`explain:` true (`default`), false ("") or a text to speak; None when invalid."""
         value = r.scalar(node, "breathe explain")
         if cues != "tone":
             r.problem(node, "breathe explain goes with cues: tone (it says what the tones "
                             "mean); remove it or set cues: tone")
             return None
         if isinstance(value, bool):
-            return True if value else ""
+            return default if value else ""
         text = self.spoken(r, node, "breathe explain")
         if text is None:
             return None
