@@ -40,12 +40,12 @@ def test_stretch_never_passes_the_voice_limit_and_short_sentences_get_it():
 
 
 def _fake_voice(phrase: str, stretch: float) -> np.ndarray:
-    """A tone per word (200 ms x stretch) with 20 ms between words, like a fast voice."""
-    word = np.sin(np.arange(int(0.2 * stretch * 8000)) * 0.3).astype(np.float32) * 0.5
+    """A tone per word (45 ms a letter x stretch), 20 ms of quiet between words: a fast voice."""
     gap = np.zeros(160, dtype=np.float32)
     parts = []
-    for _ in phrase.split():
-        parts += [word, gap]
+    for word in phrase.split():
+        length = int(0.045 * (len(word) + 1) * stretch * 8000)
+        parts += [np.sin(np.arange(length) * 0.3).astype(np.float32) * 0.5, gap]
     return np.concatenate(parts[:-1])
 
 
@@ -118,11 +118,11 @@ def test_the_phrase_pause_is_silence_in_the_mp3_where_the_comma_is(renders, engi
 
 @pytest.mark.parametrize("engine", [PiperEngine(threads=1), HibariEngine(threads=1)],
                          ids=["piper", "hibari"])
-def test_real_voices_keep_every_sentence_within_the_pace(engine):
+def test_real_voices_are_slowed_by_silence_within_their_limit(engine):
     voice = Voice(engine=engine.name, model="joe" if engine.name == "piper" else "heart",
                   rate=0.86)
-    for text in ("You are safe.", "You are in charge of this time.",
-                 "If anything feels like too much, come back to the room around you."):
-        clip = engine.synthesize(text, voice)
-        wpm = len(text.split()) * 60_000 / clip.duration_ms
-        assert 90 <= wpm <= max_wpm(0.86) + 1, (text, wpm)
+    long = "If anything feels like too much, come back to the room around you."
+    clip = engine.synthesize(long, voice)
+    assert 100 <= len(long.split()) * 60_000 / clip.duration_ms <= 170
+    short = engine.synthesize("You are safe.", voice)
+    assert 0.9 <= short.duration_ms / 1000 <= 2.0  # not hurried, not drawn out
