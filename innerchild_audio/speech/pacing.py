@@ -24,7 +24,7 @@ from innerchild_audio.model import Voice
 from innerchild_audio.speech.audio import voiced_span
 
 PACING_VERSION: Final = 4  # part of the cache key: bump when the pacing changes the audio
-WPM_AT_RATE_1: Final = 160  # the fastest a sentence may run at rate 1.0 (x rate otherwise)
+WPM_AT_RATE_1: Final = 160  # the pace sentences are slowed to at rate 1.0 (x rate otherwise)
 MIN_WPM: Final = 100  # phrase pauses shrink (to MIN_PHRASE_PAUSE_MS) rather than drag below this
 MIN_PHRASE_PAUSE_MS: Final = 150
 SHORT_SENTENCE_WORDS: Final = 6  # this many words or fewer: spoken at the voice's limit
@@ -58,7 +58,7 @@ class Pace:
 
 
 def max_wpm(rate: float) -> float:
-    """The fastest words a minute a sentence may run at `rate`."""
+    """Words a minute a sentence is slowed to at `rate` (as far as quiet word gaps allow)."""
     return WPM_AT_RATE_1 * rate
 
 
@@ -87,8 +87,8 @@ def speak_sentence(
 ) -> np.ndarray:
     """`text` spoken phrase by phrase through `synthesize(phrase, stretch)`, paced.
 
-    The result runs no faster than `max_wpm(voice.rate)`, as far as word gaps of at
-    most MAX_WORD_GAP_MS allow.
+    The result runs no faster than `max_wpm(voice.rate)` as far as gaps of at most
+    MAX_WORD_GAP_MS where the voice falls quiet allow.
     """
     words = len(_WORDS.findall(text))
     stretch = pace.stretch(voice.rate, words)
