@@ -7,7 +7,8 @@ where a list of phrases would drag below MIN_WPM); and
 when it still runs faster than the pace its rate asks for (`max_wpm`), the
 missing time goes into the gaps between its words where the voice already falls
 quiet, never into the words (a cut inside a sounding word breaks it: a recognizer
-misses twice as many words when gaps are cut at the quietest point regardless).
+misses twice as many words when gaps are cut at the quietest point regardless), and
+what those cannot take lengthens its phrase pauses.
 Short sentences ("You are safe.") are spoken at the voice's limit.
 """
 
@@ -23,10 +24,11 @@ import numpy as np
 from innerchild_audio.model import Voice
 from innerchild_audio.speech.audio import voiced_span
 
-PACING_VERSION: Final = 4  # part of the cache key: bump when the pacing changes the audio
+PACING_VERSION: Final = 5  # part of the cache key: bump when the pacing changes the audio
 WPM_AT_RATE_1: Final = 160  # the pace sentences are slowed to at rate 1.0 (x rate otherwise)
 MIN_WPM: Final = 100  # phrase pauses shrink (to MIN_PHRASE_PAUSE_MS) rather than drag below this
 MIN_PHRASE_PAUSE_MS: Final = 150
+MAX_PHRASE_PAUSE_MS: Final = 1200  # a phrase pause grows to this to slow a sentence
 SHORT_SENTENCE_WORDS: Final = 6  # this many words or fewer: spoken at the voice's limit
 EDGE_PAD_MS: Final = 50  # kept at each end of a phrase when its silence is trimmed
 MAX_WORD_GAP_MS: Final = 250  # the most silence added between two words
@@ -112,6 +114,12 @@ def speak_sentence(
         gap = min(sample_rate * MAX_WORD_GAP_MS // 1000, (wanted - total) // gaps)
         spoken = [_widen(s, sample_rate, _WORDS.findall(p), gap)
                   for s, p in zip(spoken, parts, strict=False)]
+        # what quiet word gaps could not take goes into the phrase pauses
+        left = wanted - sum(len(s) for s in spoken) - len(pause) * (len(spoken) - 1)
+        if left > 0 and len(spoken) > 1:
+            grown = len(pause) + left // (len(spoken) - 1)
+            pause = np.zeros(min(grown, sample_rate * MAX_PHRASE_PAUSE_MS // 1000),
+                             dtype=np.float32)
     out: list[np.ndarray] = []
     for number, samples in enumerate(spoken):
         if number:
