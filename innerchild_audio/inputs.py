@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -170,9 +170,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _voice_dict(voice: Voice) -> dict[str, Any]:
-    return {"engine": voice.engine, "lang": voice.lang, "tld": voice.tld, "model": voice.model,
-            "rate": voice.rate, "sentence_pause_ms": voice.sentence_pause_ms,
-            "paragraph_pause_ms": voice.paragraph_pause_ms}
+    return asdict(voice)  # every field: phrase pause, pronounce, offline voice too
 
 
 def prepare(path: Path, options: RenderOptions) -> Prepared:

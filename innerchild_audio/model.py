@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Final, Literal
 
 GENERATED_SOUNDS: Final = ("brown-noise", "pink-noise", "white-noise", "drone")
-ENGINES: Final = ("auto", "gtts", "piper")
+ENGINES: Final = ("auto", "gtts", "piper", "hibari")
+OFFLINE_ENGINES: Final = ("piper", "hibari")
 CUE_KINDS: Final = ("voice", "tone", "none")
 
 
@@ -29,13 +30,17 @@ class Source:
 
 @dataclass(frozen=True)
 class Voice:
-    engine: str = "auto"  # auto | gtts | piper
+    engine: str = "auto"  # auto | gtts | piper | hibari
     lang: str = "en"  # gTTS language code
     tld: str = "co.uk"  # gTTS accent (Google domain)
-    model: str = "joe"  # Piper voice: bundled name or path to a .onnx file
+    model: str = "joe"  # offline voice: a bundled name (joe, heart) or a model file
     rate: float = 0.9  # tempo factor, 1.0 = the engine's natural speed
     sentence_pause_ms: int = 1200
     paragraph_pause_ms: int = 3000
+    phrase_pause_ms: int = 350  # at , ; : and dashes inside a sentence; 0: none
+    # written word or phrase -> spoken respelling (speech only), in the order applied
+    pronounce: tuple[tuple[str, str], ...] = ()
+    offline: str = ""  # "engine:model" that `auto` uses offline; "": the default offline voice
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class Breathe:
     cues: Literal["voice", "tone", "none"]
     voice: Voice  # the script voice, for spoken cues
     source: Source
+    explain: str = ""  # with tone cues: spoken before the first such step of a session
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,8 @@ class Script:
     season: int | None = None
     explicit: bool = False
     length_ms: int | None = None
+    lead_in_ms: int = 2000  # bed before the first sound
+    tail_ms: int = 3000  # bed after the last sound
     voice: Voice = field(default_factory=Voice)
     background: Background | None = None
     vars: dict[str, str] = field(default_factory=dict)

@@ -8,6 +8,7 @@ speech durations and fits elastic pauses to the target length.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,16 +48,26 @@ from innerchild_audio.timeline import (
 )
 from innerchild_audio.units import format_duration
 
-WORDS_PER_MINUTE_AT_RATE_1: Final = 150  # for estimates before synthesis
+WORDS_PER_MINUTE_AT_RATE_1: Final = 160  # for estimates before synthesis (speech/pacing.py)
+VOICE_AT_LIMIT: Final = 1.3  # how much faster than the asked pace a voice at its limit runs
+_PHRASE_MARK: Final = re.compile(r"[,;:](?=\s+\S)|—|–|--|\s-\s")
 MIN_SPEECH_ESTIMATE_MS: Final = 400
 CUE_TAIL_MS: Final = 250  # a breathing phase lasts at least its spoken cue plus this
 BREATH_CUES: Final = {"in": "Breathe in.", "hold": "Hold.", "out": "Breathe out.",
                       "hold_out": "Hold."}
 
 
-def estimate_speech_ms(text: str, rate: float) -> int:
+def estimate_speech_ms(text: str, rate: float, phrase_pause_ms: int = 0) -> int:
+    """A sentence at the pace its rate asks for, or longer where its phrase pauses add up.
+
+    As the offline voices pace it: the words at their limit run about VOICE_AT_LIMIT
+    times that pace, and the pauses fill the rest (speech/pacing.py).
+    """
     words = len(text.split())
-    return max(MIN_SPEECH_ESTIMATE_MS, round(words * 60_000 / (WORDS_PER_MINUTE_AT_RATE_1 * rate)))
+    phrases = len(_PHRASE_MARK.findall(text)) if phrase_pause_ms else 0
+    pace_ms = words * 60_000 / (WORDS_PER_MINUTE_AT_RATE_1 * rate)
+    return max(MIN_SPEECH_ESTIMATE_MS, round(pace_ms),
+               round(pace_ms / VOICE_AT_LIMIT + phrases * phrase_pause_ms))
 
 
 # --- layout items -------------------------------------------------------------
@@ -70,7 +81,7 @@ class SpeakItem:
 @dataclass(frozen=True)
 class SilenceItem:
     duration_ms: int
-    reason: Literal["pause", "sentence", "paragraph", "markup"]
+    reason: Literal["pause", "sentence", "paragraph", "markup", "lead_in", "tail", "spacing"]
     source: Source
 
 
@@ -140,29 +151,44 @@ def _audio_duration_ms(path: Path) -> int:
 
 def lay_out(script: Script, *, warnings: bool = True,
             duration_of: Callable[[Path], int] = _audio_duration_ms) -> Layout:
-    """Items in playing order; the content warning is spoken first when `warnings`."""
+    """Items in playing order; the content warning is spoken first when `warnings`.
+
+    The bed plays `lead_in` before the first sound and `tail` after the last; a
+    sentence pause separates speech from a bell, breath or sound on either side.
+    """
     layout = Layout(script)
     items = layout.items
     steps = list(script.steps)
-    # Chapters that open the script stay at 0:00, ahead of the spoken warning.
+    # Chapters that open the script stay at 0:00, ahead of the lead-in and the warning.
     while steps and isinstance(first := steps[0], Chapter):
         items.append(ChapterItem(first.title))
         steps.pop(0)
+    start = Source(script.path, 1, 1)
+    if script.lead_in_ms:
+        items.append(SilenceItem(script.lead_in_ms, "lead_in", start))
     if warnings and script.content_warning.strip():
-        src = Source(script.path, 1, 1)
-        _speak(items, script.content_warning, script.voice, src)
-        items.append(SilenceItem(script.voice.paragraph_pause_ms, "paragraph", src))
+        _speak(items, script.content_warning, script.voice, start)
+        items.append(SilenceItem(script.voice.paragraph_pause_ms, "paragraph", start))
+    explained = False
     for step in steps:
         if isinstance(step, Say):
-            if items and isinstance(items[-1], SpeakItem):
-                items.append(SilenceItem(step.voice.sentence_pause_ms, "sentence", step.source))
+            _space(items, speech=True, pause_ms=step.voice.sentence_pause_ms, source=step.source)
             _speak(items, step.text, step.voice, step.source)
         elif isinstance(step, Pause):
             items.append(ElasticItem(step) if step.is_elastic
                          else SilenceItem(step.min_ms, "pause", step.source))
         elif isinstance(step, Breathe):
+            if step.cues == "tone" and step.explain and not explained:
+                explained = True  # the first tone-paced breathing says what the tones mean
+                _space(items, speech=True, pause_ms=step.voice.sentence_pause_ms,
+                       source=step.source)
+                _speak(items, step.explain, step.voice, step.source)
+            _space(items, speech=step.cues == "voice", pause_ms=step.voice.sentence_pause_ms,
+                   source=step.source)
             _breathe(items, step)
         elif isinstance(step, Bell):
+            _space(items, speech=False, pause_ms=script.voice.sentence_pause_ms,
+                   source=step.source)
             ring = BELL_RING_MS if step.sound is None else duration_of(step.sound)
             items.append(BellItem(step, (step.strikes - 1) * step.gap_ms + ring))
         elif isinstance(step, Sound):
@@ -172,12 +198,28 @@ def lay_out(script: Script, *, warnings: bool = True,
                                            step.source.column,
                                            f"sound {step.file.name} runs {format_duration(ms)};"
                                            " a single sound may last at most 1h")])
+            _space(items, speech=False, pause_ms=script.voice.sentence_pause_ms,
+                   source=step.source)
             items.append(SoundItem(step, ms))
         elif isinstance(step, Chapter):
             items.append(ChapterItem(step.title))
         elif isinstance(step, BackgroundChange):
             items.append(BedItem(step.background))
+    if script.tail_ms:
+        items.append(SilenceItem(script.tail_ms, "tail", Source(script.path, 1, 1)))
     return layout
+
+
+def _space(items: list[Item], *, speech: bool, pause_ms: int, source: Source) -> None:
+    """A sentence pause after speech, and before speech that follows a bell, breath or sound.
+
+    `speech`: what comes next speaks (a `say`, or breathing with spoken cues).
+    """
+    last = next((i for i in reversed(items) if not isinstance(i, (ChapterItem, BedItem))), None)
+    if isinstance(last, SpeakItem) or (speech and isinstance(last, (BellItem, SoundItem,
+                                                                      BreathItem))):
+        items.append(SilenceItem(pause_ms, "sentence" if speech and isinstance(last, SpeakItem)
+                                 else "spacing", source))
 
 
 def _speak(items: list[Item], text: str, voice: Voice, source: Source) -> None:
@@ -243,7 +285,8 @@ def build_timeline(layout: Layout, speech_ms: Mapping[SpeechRequest, int] | None
     """
     def duration(request: SpeechRequest) -> int:
         if speech_ms is None:
-            return estimate_speech_ms(request.text, request.voice.rate)
+            return estimate_speech_ms(request.text, request.voice.rate,
+                                      request.voice.phrase_pause_ms)
         return speech_ms[request]
 
     script = layout.script

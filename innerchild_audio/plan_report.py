@@ -86,7 +86,9 @@ def _detail(event: Event) -> str:
     if isinstance(event, SoundEvent):
         return event.file.name
     if isinstance(event, SilenceEvent):
-        return "silence" if event.reason != "elastic" else "fitted to the length"
+        return {"elastic": "fitted to the length", "lead_in": "lead-in (bed before the first "
+                "sound)", "tail": "tail (bed after the last sound)",
+                "spacing": "sentence pause"}.get(event.reason, "silence")
     return ""
 
 

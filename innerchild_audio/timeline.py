@@ -39,7 +39,8 @@ class SpeechEvent:
 class SilenceEvent:
     start_ms: int
     duration_ms: int
-    reason: Literal["pause", "elastic", "sentence", "paragraph", "markup"]
+    reason: Literal["pause", "elastic", "sentence", "paragraph", "markup", "lead_in", "tail",
+                    "spacing"]
     source: Source
 
 

@@ -8,7 +8,9 @@ Prints, in one run:
      with 200 ms latency per request, parallel against one at a time (goal: <= 0.35);
   3. Piper at its default settings against Piper held to one job and one
      thread (goal: <= 0.6 of that time on a 2-core machine), synthesizing
-     whole sessions as a render does, each setting's best of a few runs.
+     whole sessions as a render does, each setting's best of a few runs;
+  4. the two offline voices side by side at default jobs, the same sentences:
+     clips per second and real-time factor (wall time / seconds of speech).
 
 Run:  python scripts/bench_speech.py [--library meditations] [--latency-ms 200]
                                      [--piper-sessions 3] [--repeat 3]
@@ -41,6 +43,7 @@ from innerchild_audio.speech import cpu_count, synthesize_all  # noqa: E402
 from innerchild_audio.speech.gtts_engine import GttsEngine  # noqa: E402
 from innerchild_audio.speech.gtts_packing import default_request_count, pack  # noqa: E402
 from innerchild_audio.speech.gtts_retry import RetryPolicy  # noqa: E402
+from innerchild_audio.speech.hibari_engine import HibariEngine  # noqa: E402
 from innerchild_audio.speech.piper_engine import PiperEngine  # noqa: E402
 from innerchild_audio.timeline import SpeechRequest  # noqa: E402
 
@@ -212,6 +215,33 @@ def piper_timing(library: Library, sessions: int, repeat: int) -> None:
     print(f"   ratio {default / one:.2f} (goal <= 0.6)")
 
 
+def offline_voices(library: Library, sessions: int) -> None:
+    """Piper's joe and hibari's heart on the same sentences, default jobs, fresh caches."""
+    texts = list(dict.fromkeys(r.text for s in library.sessions[:sessions] for r in s))
+    print(f"4. offline voices on {len(texts)} sentences of {sessions} sessions, default jobs "
+          f"({cpu_count()} cores, load average {os.getloadavg()[0]:.1f})")
+    voices = {
+        "piper:joe": (PiperEngine(), Voice(engine="piper", model="joe", rate=0.86)),
+        "hibari:heart": (HibariEngine(), Voice(engine="hibari", model="heart", rate=0.86)),
+    }
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (engine, voice) in voices.items():
+            engine.synthesize("Warm up.", voice)  # the model loaded before the clock starts
+            requests = [SpeechRequest(t, voice) for t in texts]
+            started = time.perf_counter()
+            result = synthesize_all(requests, cache_dir=Path(tmp, name.replace(":", "-")),
+                                    engines={voice.engine: engine})
+            wall = time.perf_counter() - started
+            audio_s = sum(c.duration_ms for c in result.clips.values()) / 1000
+            results[name] = (len(texts) / wall, wall / audio_s)
+            print(f"   {name:<13} {len(texts) / wall:6.1f} clips/s, real-time factor "
+                  f"{wall / audio_s:.3f} ({audio_s / wall:.0f}x real time, "
+                  f"{audio_s:.0f} s of speech in {wall:.1f} s)")
+    (piper_cps, _), (hibari_cps, _) = results.values()
+    print(f"   hibari makes clips {hibari_cps / piper_cps:.1f}x as fast as Piper")
+
+
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -231,6 +261,7 @@ def main() -> None:
     default_total = sum(default_request_count(t) for t in dict.fromkeys(library.texts))
     gtts_timing(library, args.latency_ms, default_total)
     piper_timing(library, args.piper_sessions, args.repeat)
+    offline_voices(library, args.piper_sessions)
     fake_speech_mp3.cache_clear()
 
 

@@ -18,6 +18,8 @@ from innerchild_audio.scale.batch import RowError, run_batch
 LETTER = """\
 title: Letter
 voice: {engine: piper, rate: 1.0}
+lead_in: 0  # these tests are about rows and workers: lengths short and exact
+tail: 0
 vars:
   name: friend
 steps:
@@ -253,7 +255,8 @@ def test_a_local_worker_process_that_dies(script: Path, cache: Path, tmp_path: P
 
 
 def test_auto_is_chosen_once_by_the_caller(script: Path, cache: Path, tmp_path: Path) -> None:
-    """Workers speak with the caller's choice (here offline: Piper), never choosing again."""
+    """Workers speak with the caller's choice (here offline: the offline voice, hibari's
+    heart), never choosing again."""
     script.write_text(LETTER.replace("engine: piper", "engine: auto"), encoding="utf-8")
     rows = tmp_path / "rows.csv"
     rows.write_text("name,length\nSam,6s\nAlex,6s\n", encoding="utf-8")
@@ -262,5 +265,5 @@ def test_auto_is_chosen_once_by_the_caller(script: Path, cache: Path, tmp_path: 
     assert result.count("rendered") == 2
     for output in ("letter-sam-6s", "letter-alex-6s"):
         manifest = json.loads((out / f"{output}.manifest.json").read_text())
-        assert manifest["engine"] == "piper"
+        assert manifest["engine"] == "hibari"
         assert manifest["options"]["voices"][0]["engine"] == "auto"  # as the script asks

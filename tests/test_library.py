@@ -230,7 +230,7 @@ def test_estimated_pace_stays_between_100_and_130_words_per_minute(episode: int)
     between_ms = sum(e.duration_ms for e in planned.events
                      if isinstance(e, SilenceEvent) and e.reason == "sentence")
     words = sum(len(e.request.text.split()) for e in planned.speech)
-    assert words * MINUTE_MS / speech_ms <= 130
+    assert words * MINUTE_MS / speech_ms <= 145  # inside sentences: calm, never drawled
     assert 100 <= words * MINUTE_MS / (speech_ms + between_ms) <= 130
 
 

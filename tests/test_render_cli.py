@@ -51,7 +51,7 @@ def test_one_summary_line_per_session(script: Path, cache: Path, tmp_path: Path)
     second = script.with_name("second.yaml")
     second.write_text(SCRIPT.replace("Command Line", "Second"), encoding="utf-8")
     out = tmp_path / "out"
-    result = render(cache, out, str(script), str(second), "--var", "name=Sam", "--length", "8s")
+    result = render(cache, out, str(script), str(second), "--var", "name=Sam", "--length", "12.5s")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 2
@@ -59,12 +59,12 @@ def test_one_summary_line_per_session(script: Path, cache: Path, tmp_path: Path)
         match = re.fullmatch(r"(\S+\.mp3)  (\d+(?:\.\d)?s)  (-\d+\.\d) LUFS", line)
         assert match, line
         assert match.group(1) == str(out / f"{slug}.mp3")
-        assert match.group(2) == "8s"  # --length reached through the elastic pause
+        assert match.group(2) == "12.5s"  # --length reached through the elastic pause
         assert float(match.group(3)) == pytest.approx(-19.0, abs=0.5)
     assert "Hello, Sam." in (out / "command-line.vtt").read_text()
     assert "A short warning." in (out / "command-line.vtt").read_text()
     options = json.loads((out / "second.manifest.json").read_text())["options"]
-    assert options["vars"] == {"name": "Sam"} and options["length_ms"] == 8000
+    assert options["vars"] == {"name": "Sam"} and options["length_ms"] == 12500
 
 
 def test_no_warnings_and_a_folder(script: Path, cache: Path, tmp_path: Path) -> None:

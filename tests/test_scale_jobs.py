@@ -20,6 +20,8 @@ SCRIPT = """\
 title: Chime
 cover: art/cover.png
 voice: {engine: piper, rate: 1.0}
+lead_in: 0  # a short session: the job's mechanics, not its spacing
+tail: 0
 steps:
   - include: parts/hello.yaml
   - sound: sounds/chime.wav

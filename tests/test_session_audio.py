@@ -14,11 +14,13 @@ from innerchild_audio.audio_io import AudioSegment, decode_mp3, to_frames
 
 SCRIPT = """\
 title: A Short Rest
+lead_in: 0
+tail: 0
 voice: {engine: piper, rate: 1.0}
 background: {sound: pink-noise, volume: -20 dB}
 steps:
   - say: You can rest here.
-  - pause: 2s
+  - pause: 4s
 """
 
 
@@ -39,7 +41,8 @@ def test_a_session_comes_out_as_an_audio_segment(script: Path, tmp_path: Path) -
     assert len(segment) == session.timeline.total_ms  # milliseconds, as pydub counts
     samples = to_frames(segment, 44100)
     assert loudness_lufs(samples, 44100) == pytest.approx(-19.0, abs=0.2)
-    assert session.loudness_lufs == pytest.approx(-19.0, abs=0.1)  # the makeup aims within 0.05
+    # one trimmed sentence is peaky: the limiter takes a few hundredths of a dB off
+    assert session.loudness_lufs == pytest.approx(-19.0, abs=0.1)
     assert session.true_peak_dbtp <= -1.0
     assert [e.request.text for e in session.timeline.speech] == ["You can rest here."]
     assert not list((tmp_path / "library").glob("*.mp3"))  # nothing written

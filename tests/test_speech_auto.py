@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import random
+from dataclasses import replace
 
 import pytest
 import requests as http
@@ -23,6 +24,7 @@ from innerchild_audio.speech.gtts_retry import (
     Transient,
     parse_retry_after,
 )
+from innerchild_audio.speech.hibari_engine import HibariEngine
 from innerchild_audio.speech.piper_engine import PiperEngine
 from innerchild_audio.speech.progress import Progress
 from innerchild_audio.timeline import SpeechRequest
@@ -37,20 +39,32 @@ def mock():
 
 
 def engines():
-    return {"gtts": GttsEngine(retry=no_sleep_policy()), "piper": PiperEngine()}
+    return {"gtts": GttsEngine(retry=no_sleep_policy()), "piper": PiperEngine(),
+            "hibari": HibariEngine()}
 
 
-def test_auto_without_google_uses_piper_and_says_so_once(tmp_path, monkeypatch, caplog):
+def test_auto_without_google_uses_the_offline_voice_and_says_so_once(tmp_path, monkeypatch,
+                                                                      caplog):
     checks: list[str] = []
     monkeypatch.setattr(reachability, "google_reachable", lambda tld: checks.append(tld) or False)
     requests = [SpeechRequest("Rest now.", AUTO), SpeechRequest("Breathe.", AUTO)]
     with caplog.at_level(logging.INFO, logger="innerchild_audio.speech"):
         result = synthesize_all(requests, cache_dir=tmp_path, engines=engines())
     assert checks == ["co.uk"]
-    assert result.engine == "piper" and "not reachable" in result.note
-    assert result.voice_info["engine"] == "piper" and result.voice_info["auto"] == result.note
-    assert all(result.clips[r].sample_rate == 22050 for r in requests)
+    assert result.engine == "hibari" and "chose hibari:heart" in result.note
+    assert "not reachable" in result.note
+    assert result.voice_info["engine"] == "hibari" and result.voice_info["auto"] == result.note
+    assert all(result.clips[r].sample_rate == 44100 for r in requests)
     assert sum("engine auto" in m for m in caplog.messages) == 1
+
+
+def test_offline_voice_names_the_voice_auto_falls_back_to(tmp_path, monkeypatch):
+    monkeypatch.setattr(reachability, "google_reachable", lambda tld: False)
+    joe = replace(AUTO, offline="piper:joe")
+    result = synthesize_all([SpeechRequest("Rest now.", joe)], cache_dir=tmp_path,
+                            engines=engines())
+    assert result.engine == "piper" and "chose piper:joe" in result.note
+    assert next(iter(result.clips.values())).sample_rate == 22050
 
 
 def test_auto_with_google_uses_gtts(tmp_path, monkeypatch, mock):

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from innerchild_audio.sentences import split_sentences
-from innerchild_audio.speech.gtts_audio import atempo_chain, split_at_pauses, trim_silence
+from innerchild_audio.speech.gtts_audio import atempo_chain
 from innerchild_audio.speech.gtts_packing import (
     MAX_CHARS,
     default_request_count,
@@ -16,6 +16,7 @@ from innerchild_audio.speech.gtts_packing import (
     request_form,
     split_long,
 )
+from innerchild_audio.speech.silence import split_at_pauses, trim_silence
 
 RATE = 24000
 

@@ -7,6 +7,7 @@ from innerchild_audio.cli import (  # noqa: F401  (registers the commands)
     render,
     script,
     speech,
+    voices,
 )
 from innerchild_audio.cli.app import main
 

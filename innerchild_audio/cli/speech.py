@@ -53,7 +53,8 @@ def info_command(cache_dir: Path | None) -> None:
 
 @cache.command("clear")
 @cache_dir_option
-@click.option("--engine", type=click.Choice(["gtts", "piper"]), help="Only this engine's clips.")
+@click.option("--engine", type=click.Choice(["gtts", "piper", "hibari"]),
+              help="Only this engine's clips.")
 @translate_errors
 def clear_command(cache_dir: Path | None, engine: str | None) -> None:
     """Remove cached clips (they are made again when next needed).

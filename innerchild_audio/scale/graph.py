@@ -31,6 +31,7 @@ from innerchild_audio.render import RenderResult
 from innerchild_audio.scale import jobs
 from innerchild_audio.scale.bundle import pack
 from innerchild_audio.scale.executor import Executor, lost_worker_message, open_executor
+from innerchild_audio.speech.synth import speech_target
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +193,9 @@ def _plan(tasks: Sequence[SessionTask], keys: _Keys, executor: Executor, stats: 
                 engine = task.prepared.options.engine or request.voice.engine
                 engine = keys.auto if engine == "auto" else engine
                 assert engine is not None
-                key = keys.key(engine, request.voice, request.text)
-                sentences.setdefault(key, _Sentence(engine, request.voice, request.text))
+                voice, text = speech_target(request, engine)  # as synthesize_all keys it
+                key = keys.key(voice.engine, voice, text)
+                sentences.setdefault(key, _Sentence(voice.engine, voice, text))
                 session_keys.append(key)
         except InnerChildError as error:
             on_done(task, error)

@@ -27,7 +27,8 @@ MAX_SESSION_MS: Final = 3 * 3_600_000
 MAX_SCRIPT_BYTES: Final = 2_000_000
 TOP_KEYS: Final = ("title", "slug", "description", "author", "language", "content_warning",
                    "tags", "cover", "episode", "season", "explicit", "length", "voice",
-                   "background", "vars", "steps")
+                   "background", "vars", "steps", "lead_in", "tail", "pronounce",
+                   "offline_voice")
 _SLUG: Final = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 _BCP47: Final = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 
@@ -99,6 +100,31 @@ class _Loader(StepReader):
                                  "write it out plainly")
             return None
         return reader, node
+
+
+
+
+def library_voice(loader: _Loader, root: Path) -> Voice:
+    """The default voice with the library's `offline_voice` and `pronounce` from podcast.yaml.
+
+    The rest of podcast.yaml is the channel's (publish reads and checks it).
+    """
+    path = root / "podcast.yaml"
+    voice = Voice()
+    if not path.is_file():
+        return voice
+    loaded = loader.read_root(path, None)
+    if path in loader.files:
+        loader.files.remove(path)  # its voice settings reach the render's hash through the voice
+    if loaded is None:
+        return voice
+    r, node = loaded
+    entries = r.mapping(node, "podcast.yaml") or {}
+    if "offline_voice" in entries:
+        voice = loader.offline_voice(r, entries["offline_voice"][1], voice, "offline_voice")
+    if "pronounce" in entries:
+        voice = loader.pronounce(r, entries["pronounce"][1], voice, "pronounce")
+    return voice
 
 
 def load_script(path: Path | str, *, vars: Mapping[str, str] | None = None,
@@ -233,14 +259,21 @@ def _read_metadata(loader: _Loader, r: Reader, entries: _Entries) -> dict[str, o
     if "length" in entries:
         fields["length_ms"] = loader.duration(r, entries["length"][1], "length",
                                               limit_ms=MAX_SESSION_MS, positive=True)
+    for key in ("lead_in", "tail"):
+        if key in entries:
+            fields[f"{key}_ms"] = loader.duration(r, entries[key][1], key, limit_ms=60_000)
     return fields
 
 
 def _read_sound(loader: _Loader, r: Reader, entries: _Entries) -> tuple[Voice, Background | None]:
-    """The script-wide voice and background bed that steps start from."""
-    voice = Voice()
+    """The script-wide voice (from the library's podcast.yaml, then the script's) and bed."""
+    voice = library_voice(loader, loader.root)
     if "voice" in entries:
         voice = loader.voice(r, entries["voice"][1], voice, "voice")
+    if "offline_voice" in entries:
+        voice = loader.offline_voice(r, entries["offline_voice"][1], voice, "offline_voice")
+    if "pronounce" in entries:
+        voice = loader.pronounce(r, entries["pronounce"][1], voice, "pronounce")
     background = None
     if "background" in entries:
         bed = loader.background(r, entries["background"][1], None, "background")

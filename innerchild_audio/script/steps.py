@@ -34,7 +34,10 @@ MAX_REPEAT: Final = 500
 MAX_BREATH_CYCLES: Final = 100
 STEP_KEYS: Final = ("say", "pause", "breathe", "bell", "sound", "chapter", "include",
                     "repeat", "background")
-BREATHE_KEYS: Final = ("in", "hold", "out", "hold_out", "cycles", "cues", "pattern")
+BREATHE_KEYS: Final = ("in", "hold", "out", "hold_out", "cycles", "cues", "pattern", "explain")
+TONE_EXPLANATION: Final = ("Follow the soft tones: a rising tone, breathe in; "
+                           "a falling tone, breathe out.")
+HOLD_EXPLANATION: Final = " In the quiet between them, rest."
 BREATH_PATTERNS: Final = {"box": (4, 4, 4, 4), "4-7-8": (4, 7, 8, 0)}
 _PATTERN: Final = re.compile(r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?){2,3}")
 
@@ -204,9 +207,35 @@ class StepReader(ValueReader):
                 r.problem(cue_node, f"unknown cues '{value_text}'; {hint}")
                 return []
             cues = value_text
+        explain = ""
+        if cues == "tone":
+            holds = bool(phases["hold"] or phases["hold_out"])
+            explain = TONE_EXPLANATION + (HOLD_EXPLANATION if holds else "")
+        if "explain" in entries:
+            given = self.explanation(r, entries["explain"][1], cues, explain)
+            if given is None:
+                return []
+            explain = given
         return [Breathe(phases["in"] or 0, phases["hold"] or 0, phases["out"] or 0,
                         phases["hold_out"] or 0, cycles, cues,  # type: ignore[arg-type]
-                        ctx.voice, src)]
+                        ctx.voice, src, explain=explain)]
+
+    def explanation(self, r: Reader, node: Node, cues: str, default: str) -> str | None:
+        """`explain:` true (`default`), false ("") or a text to speak; None when invalid."""
+        value = r.scalar(node, "breathe explain")
+        if cues != "tone":
+            r.problem(node, "breathe explain goes with cues: tone (it says what the tones "
+                            "mean); remove it or set cues: tone")
+            return None
+        if isinstance(value, bool):
+            return default if value else ""
+        text = self.spoken(r, node, "breathe explain")
+        if text is None:
+            return None
+        if not text.strip():
+            r.problem(node, "breathe explain: give a line to speak, or true or false")
+            return None
+        return text.strip()
 
     def step_bell(self, r: Reader, node: Node, src: Source, ctx: _StepContext) -> list[Step]:
         if is_null(node):
@@ -310,7 +339,10 @@ class StepReader(ValueReader):
         if "steps" not in entries:
             part_reader.problem(root, f"{target.name} has no 'steps:' to include")
             return []
-        inner = _StepContext(ctx.voice, ctx.background, (*ctx.chain, target))
+        voice = ctx.voice
+        if "pronounce" in entries:  # a part's respellings hold for its own steps
+            voice = self.pronounce(part_reader, entries["pronounce"][1], voice, "pronounce")
+        inner = _StepContext(voice, ctx.background, (*ctx.chain, target))
         return self.steps(part_reader, entries["steps"][1], inner)
 
 

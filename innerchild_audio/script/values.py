@@ -12,7 +12,14 @@ from typing import Final
 
 from yaml.nodes import Node, ScalarNode
 
-from innerchild_audio.model import ENGINES, GENERATED_SOUNDS, Background, Source, Voice
+from innerchild_audio.model import (
+    ENGINES,
+    GENERATED_SOUNDS,
+    OFFLINE_ENGINES,
+    Background,
+    Source,
+    Voice,
+)
 from innerchild_audio.script.assets import AssetProblem, open_image, open_sound
 from innerchild_audio.script.nodes import Reader, bad_character, is_null, shown, suggest
 from innerchild_audio.script.text import MAX_SAY_CHARS, TextProblem, check_markup, substitute
@@ -25,7 +32,8 @@ from innerchild_audio.units import (
 
 MAX_PAUSE_MS: Final = 3_600_000
 VOICE_KEYS: Final = ("engine", "lang", "tld", "model", "rate", "sentence_pause",
-                     "paragraph_pause")
+                     "paragraph_pause", "phrase_pause")
+BUNDLED_MODELS: Final = {"piper": "joe", "hibari": "heart"}  # each offline engine's own voice
 BACKGROUND_KEYS: Final = ("sound", "volume", "duck", "fade_in", "fade_out")
 AUDIO_SUFFIXES: Final = (".wav", ".mp3", ".ogg", ".flac", ".m4a", ".aiff", ".aif")
 IMAGE_SUFFIXES: Final = (".jpg", ".jpeg", ".png")
@@ -186,11 +194,43 @@ class ValueReader:
                     r.problem(value, f"rate must be between 0.5 and 2.0, got {rate:g}")
                 else:
                     changes["rate"] = float(rate)
-            elif key in ("sentence_pause", "paragraph_pause"):
+            elif key in ("sentence_pause", "paragraph_pause", "phrase_pause"):
                 ms = self.duration(r, value, f"{what} {key}", limit_ms=60_000)
                 if ms is not None:
                     changes[f"{key}_ms"] = ms
+        engine = str(changes.get("engine", base.engine))
+        if "model" not in changes and engine in BUNDLED_MODELS \
+                and base.model in BUNDLED_MODELS.values():
+            changes["model"] = BUNDLED_MODELS[engine]  # `engine: hibari` speaks with heart
         return replace(base, **changes)  # type: ignore[arg-type]
+
+    def pronounce(self, r: Reader, node: Node, base: Voice, what: str) -> Voice:
+        """`pronounce:` (written word or phrase -> spoken respelling) merged over `base`'s."""
+        entries = r.mapping(node, what)
+        if entries is None:
+            return base
+        merged = {written.lower(): (written, spoken) for written, spoken in base.pronounce}
+        for written, (key_node, value) in entries.items():
+            spoken = r.text(value, f"{what} {written}")
+            if not str(written).strip():
+                r.problem(key_node, f"{what}: a word to respell may not be empty")
+            elif spoken is not None:
+                merged[str(written).strip().lower()] = (str(written).strip(), spoken.strip())
+        return replace(base, pronounce=tuple(merged.values()))
+
+    def offline_voice(self, r: Reader, node: Node, base: Voice, what: str) -> Voice:
+        """`offline_voice: hibari:heart`: the voice `auto` speaks with when Google is away."""
+        text = r.text(node, what)
+        if text is None:
+            return base
+        engine, _, model = text.strip().partition(":")
+        if engine not in OFFLINE_ENGINES or not model.strip():
+            hint = suggest(engine, OFFLINE_ENGINES) or ""
+            r.problem(node, f"{what} '{text}' is not ENGINE:MODEL with an offline engine "
+                            f"({', '.join(OFFLINE_ENGINES)}), e.g. hibari:heart or piper:joe"
+                            + (f"; {hint}" if hint else ""))
+            return base
+        return replace(base, offline=f"{engine}:{model.strip()}")
 
     def background(self, r: Reader, node: Node, base: Background | None,
                    what: str) -> Background | None | bool:

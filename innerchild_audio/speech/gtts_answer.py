@@ -18,9 +18,10 @@ from typing import Final
 import numpy as np
 
 from innerchild_audio.errors import SpeechError
-from innerchild_audio.speech.gtts_audio import GTTS_SAMPLE_RATE, decode_mp3, voiced_span
+from innerchild_audio.speech.gtts_audio import GTTS_SAMPLE_RATE, decode_mp3
 from innerchild_audio.speech.gtts_mp3_frames import NotMp3, walk
 from innerchild_audio.speech.gtts_retry import Permanent, Transient
+from innerchild_audio.speech.silence import voiced_span
 
 RPC_ID: Final = "jQ1olc"  # gTTS's remote procedure on batchexecute
 _GUARD: Final = ")]}'"  # what Google puts before the JSON

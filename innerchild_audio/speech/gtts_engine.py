@@ -26,12 +26,7 @@ from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
 from innerchild_audio.speech.base import BatchEngineBase, Clip
 from innerchild_audio.speech.gtts_answer import audio_from_body, check_speech
-from innerchild_audio.speech.gtts_audio import (
-    GTTS_SAMPLE_RATE,
-    decode_mp3,
-    split_at_pauses,
-    trim_silence,
-)
+from innerchild_audio.speech.gtts_audio import GTTS_SAMPLE_RATE, decode_mp3
 from innerchild_audio.speech.gtts_packing import MAX_CHARS, Group, pack
 from innerchild_audio.speech.gtts_retry import (
     Gate,
@@ -42,6 +37,7 @@ from innerchild_audio.speech.gtts_retry import (
     parse_retry_after,
 )
 from innerchild_audio.speech.pool import run_all
+from innerchild_audio.speech.silence import split_at_pauses, trim_silence
 
 log = logging.getLogger(__name__)
 

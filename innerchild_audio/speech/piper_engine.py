@@ -23,6 +23,7 @@ from innerchild_audio.digests import file_sha256
 from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
 from innerchild_audio.speech.base import BatchEngineBase, Clip
+from innerchild_audio.speech.pacing import Pace, speak_sentence
 from innerchild_audio.speech.paths import resolve_voices_dir
 from innerchild_audio.speech.pool import run_all
 
@@ -30,9 +31,10 @@ log = logging.getLogger(__name__)
 
 PIPER_VERSION: Final = version("piper-tts")
 BUNDLED_VOICE: Final = "joe"
-# Piper voices speak fast: the bundled one runs ~228 words a minute at its own length scale.
-# Stretching by this factor brings rate 1.0 near 160 wpm, about gTTS's pace and the planner's.
-PACE_STRETCH: Final = 1.4
+# joe speaks fast: ~230 words a minute (first to last sound) at its own length scale.
+# A recognizer hears it right at 1.4x that length and mishears it at 1.63x ("feel as
+# like"), so 1.4 is its limit; the rest of the calm is silence (see `pacing`).
+PACE: Final = Pace(stretch_at_rate_1=1.4, max_stretch=1.4)
 
 OnClip = Callable[[str, Clip], None]
 
@@ -126,7 +128,8 @@ class PiperEngine(BatchEngineBase):
             "model_sha256": file_sha256(files.model),
             "config_sha256": file_sha256(files.config),
             "rate": round(float(voice.rate), 6),
-            "stretch": PACE_STRETCH,
+            "phrase_pause_ms": voice.phrase_pause_ms,
+            **PACE.identity(),
             "piper": PIPER_VERSION,
         }
 
@@ -145,7 +148,7 @@ class PiperEngine(BatchEngineBase):
         def job(text: str) -> None:
             piper_voice = self._borrow(files, threads)
             try:
-                clip = self._speak(piper_voice, text, voice.rate)
+                clip = self._speak(piper_voice, text, voice)
             finally:
                 self._give_back(files, threads, piper_voice)
             on_clip(text, clip)
@@ -186,18 +189,21 @@ class PiperEngine(BatchEngineBase):
         with self._lock:
             self.model_calls += 1
 
-    def _speak(self, piper_voice, text: str, rate: float) -> Clip:
+    def _speak(self, piper_voice, text: str, voice: Voice) -> Clip:
         from piper import SynthesisConfig
 
         self._count()
-        stretch = piper_voice.config.length_scale * PACE_STRETCH
-        config = SynthesisConfig(length_scale=stretch / rate)
-        try:
-            chunks = list(piper_voice.synthesize(text, config))
-        except Exception as error:  # espeak or onnxruntime failures
-            raise SpeechError(f"Piper could not speak {text[:60]!r}: {error}") from error
         rate_hz = piper_voice.config.sample_rate
-        if not chunks:
-            return Clip(samples=np.zeros(0, dtype=np.float32), sample_rate=rate_hz)
-        samples = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
+
+        def phrase(words: str, stretch: float) -> np.ndarray:
+            config = SynthesisConfig(length_scale=piper_voice.config.length_scale * stretch)
+            try:
+                chunks = list(piper_voice.synthesize(words, config))
+            except Exception as error:  # espeak or onnxruntime failures
+                raise SpeechError(f"Piper could not speak {words[:60]!r}: {error}") from error
+            if not chunks:
+                return np.zeros(0, dtype=np.float32)
+            return np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
+
+        samples = speak_sentence(text, voice, PACE, phrase, rate_hz)
         return Clip(samples=np.clip(samples, -1.0, 1.0), sample_rate=rate_hz)

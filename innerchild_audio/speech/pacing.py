@@ -1,0 +1,186 @@
+"""Calm pace from silence, not stretch: how the offline voices speak a sentence.
+
+A voice is slowed only as far as its words stay clean (`Pace.max_stretch`, found
+per voice); the rest of the calm is silence. A sentence is spoken phrase by
+phrase, with `phrase_pause` at its commas, semicolons, colons and dashes (shorter
+where a list of phrases would drag below MIN_WPM); and
+when it still runs faster than the pace its rate asks for (`max_wpm`), the
+missing time goes into the gaps between its words where the voice already falls
+quiet, never into the words (a cut inside a sounding word breaks it: a recognizer
+misses twice as many words when gaps are cut at the quietest point regardless), and
+what those cannot take lengthens its phrase pauses.
+Short sentences ("You are safe.") are spoken at the voice's limit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from innerchild_audio.model import Voice
+from innerchild_audio.speech.silence import voiced_span
+
+PACING_VERSION: Final = 5  # part of the cache key: bump when the pacing changes the audio
+WPM_AT_RATE_1: Final = 160  # the pace sentences are slowed to at rate 1.0 (x rate otherwise)
+MIN_WPM: Final = 100  # phrase pauses shrink (to MIN_PHRASE_PAUSE_MS) rather than drag below this
+MIN_PHRASE_PAUSE_MS: Final = 150
+MAX_PHRASE_PAUSE_MS: Final = 1200  # a phrase pause grows to this to slow a sentence
+SHORT_SENTENCE_WORDS: Final = 6  # this many words or fewer: spoken at the voice's limit
+EDGE_PAD_MS: Final = 50  # kept at each end of a phrase when its silence is trimmed
+MAX_WORD_GAP_MS: Final = 250  # the most silence added between two words
+FADE_MS: Final = 4  # at each cut where a word gap is widened
+GAP_BELOW_PEAK_DB: Final = 35.0  # a word gap is widened only where the voice is this quiet
+_FRAME_MS: Final = 10
+
+# A phrase ends at , ; : before a space (not "1,000"), or at a dash between words.
+_PHRASE_END: Final = re.compile(r"(?<=[,;:])\s+(?=\S)|\s*(?:—|–|--)\s*|\s+-\s+")
+_WORDS: Final = re.compile(r"\S+")
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How an offline voice is slowed: its stretch at rate 1.0 and its clean limit."""
+
+    stretch_at_rate_1: float  # multiplies the voice's own length of speech
+    max_stretch: float  # past this the voice's words smear (found by ear or recognizer)
+
+    def stretch(self, rate: float, words: int) -> float:
+        if words <= SHORT_SENTENCE_WORDS:
+            return self.max_stretch
+        return min(self.max_stretch, self.stretch_at_rate_1 / rate)
+
+    def identity(self) -> dict[str, object]:
+        return {"stretch": self.stretch_at_rate_1, "max_stretch": self.max_stretch,
+                "pacing": PACING_VERSION, "wpm": WPM_AT_RATE_1, "min_wpm": MIN_WPM,
+                "short_words": SHORT_SENTENCE_WORDS}
+
+
+def max_wpm(rate: float) -> float:
+    """Words a minute a sentence is slowed to at `rate` (as far as quiet word gaps allow)."""
+    return WPM_AT_RATE_1 * rate
+
+
+def phrases(sentence: str) -> list[str]:
+    """The phrases of one sentence: split at , ; : and dashes inside it."""
+    parts = [p.strip() for p in _PHRASE_END.split(sentence.strip())]
+    result: list[str] = []
+    for part in parts:
+        if not part:
+            continue
+        if result and not re.search(r"\w", part):
+            result[-1] += part  # stray punctuation stays with its phrase
+            continue
+        result.append(part)
+    # a phrase cut at a dash ends with a comma, so the voice keeps it open
+    return [p if p[-1] in ",;:.!?…\"'”’)" or i == len(result) - 1 else p + ","
+            for i, p in enumerate(result)]
+
+
+def speak_sentence(
+    text: str,
+    voice: Voice,
+    pace: Pace,
+    synthesize: Callable[[str, float], np.ndarray],
+    sample_rate: int,
+) -> np.ndarray:
+    """`text` spoken phrase by phrase through `synthesize(phrase, stretch)`, paced.
+
+    The result runs no faster than `max_wpm(voice.rate)` as far as gaps of at most
+    MAX_WORD_GAP_MS where the voice falls quiet allow.
+    """
+    words = len(_WORDS.findall(text))
+    stretch = pace.stretch(voice.rate, words)
+    parts = phrases(text) if voice.phrase_pause_ms > 0 else [text.strip()]
+    spoken = [_trim(synthesize(part, stretch), sample_rate) for part in parts]
+    spoken = [s for s in spoken if s.size]
+    if not spoken:
+        return np.zeros(0, dtype=np.float32)
+    voiced = sum(len(s) for s in spoken)
+    pause_samples = sample_rate * voice.phrase_pause_ms // 1000
+    if len(spoken) > 1:  # a list ("tired, hungry, restless") keeps moving
+        longest = round(words * 60 / MIN_WPM * sample_rate)
+        room = (longest - voiced) // (len(spoken) - 1)
+        pause_samples = min(pause_samples, max(sample_rate * MIN_PHRASE_PAUSE_MS // 1000, room))
+    pause = np.zeros(pause_samples, dtype=np.float32)
+    total = voiced + len(pause) * (len(spoken) - 1)
+    wanted = round(words * 60 / max_wpm(voice.rate) * sample_rate)
+    gaps = sum(max(0, len(_WORDS.findall(p)) - 1) for p in parts)
+    if wanted > total and gaps:
+        # each word boundary's share, given only where the voice falls quiet there
+        gap = min(sample_rate * MAX_WORD_GAP_MS // 1000, (wanted - total) // gaps)
+        spoken = [_widen(s, sample_rate, _WORDS.findall(p), gap)
+                  for s, p in zip(spoken, parts, strict=False)]
+        # what quiet word gaps could not take goes into the phrase pauses
+        left = wanted - sum(len(s) for s in spoken) - len(pause) * (len(spoken) - 1)
+        if left > 0 and len(spoken) > 1:
+            grown = len(pause) + left // (len(spoken) - 1)
+            pause = np.zeros(min(grown, sample_rate * MAX_PHRASE_PAUSE_MS // 1000),
+                             dtype=np.float32)
+    out: list[np.ndarray] = []
+    for number, samples in enumerate(spoken):
+        if number:
+            out.append(pause)
+        out.append(samples)
+    return np.concatenate(out).astype(np.float32)
+
+
+def _trim(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """The phrase without the engine's own leading and trailing silence."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if not samples.size or not np.any(samples):
+        return samples[:0]
+    start, stop = voiced_span(samples, sample_rate, pad_ms=EDGE_PAD_MS)
+    return samples[start:stop]
+
+
+def _widen(samples: np.ndarray, sample_rate: int, words: list[str], gap: int) -> np.ndarray:
+    """`samples` with `gap` samples of silence added at the boundaries between `words`.
+
+    Only where the voice already falls silent (GAP_BELOW_PEAK_DB under its loudest
+    10 ms) near where the boundary would fall if words took time in proportion to
+    their letters: a cut inside a sounding word would break the word.
+    """
+    if gap <= 0 or len(words) < 2:
+        return samples
+    frame = max(1, sample_rate * _FRAME_MS // 1000)
+    start, stop = voiced_span(samples, sample_rate)
+    count = (stop - start) // frame
+    if count < 2 * len(words):
+        return samples
+    frames = samples[start:start + count * frame].reshape(count, frame).astype(np.float64)
+    levels = 20 * np.log10(np.sqrt(np.mean(frames ** 2, axis=1)) + 1e-12)
+    quiet = levels < levels.max() - GAP_BELOW_PEAK_DB
+    weights = np.cumsum([len(w) + 1 for w in words], dtype=np.float64)
+    half = max(1, int(0.25 * count / len(words)))
+    cuts: list[int] = []
+    low = 1
+    for boundary in weights[:-1] / weights[-1]:
+        expected = int(boundary * count)
+        near = [i for i in range(max(low, expected - half), min(count - 1, expected + half + 1))
+                if quiet[i]]
+        if not near:
+            continue
+        best = min(near, key=lambda i: abs(i - expected))
+        cuts.append(start + best * frame + frame // 2)
+        low = best + 6  # words are at least 60 ms apart
+    if not cuts:
+        return samples
+    fade = max(1, sample_rate * FADE_MS // 1000)
+    ramp = np.linspace(1.0, 0.0, fade, dtype=np.float32)
+    pieces: list[np.ndarray] = []
+    edges = [0, *cuts, len(samples)]
+    silence = np.zeros(gap, dtype=np.float32)
+    for number, (a, b) in enumerate(zip(edges, edges[1:], strict=False)):
+        piece = samples[a:b].copy()
+        if number and len(piece) > fade:
+            piece[:fade] *= ramp[::-1]
+        if b < len(samples) and len(piece) > fade:
+            piece[-fade:] *= ramp
+            pieces += [piece, silence]
+        else:
+            pieces.append(piece)
+    return np.concatenate(pieces)
