@@ -128,6 +128,21 @@ def test_a_missing_output_file_renders_that_session_again(library: Path, cache: 
     assert (library.parent / "output" / "two.srt").exists()
 
 
+def test_a_dropped_cover_is_removed_by_the_next_build(library: Path, cache: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (20, 20), (40, 80, 120)).save(library / "art.png", "PNG")
+    (library / "two.yaml").write_text("cover: art.png\n" + TWO, encoding="utf-8")
+    out = library.parent / "output"
+    build(library, cache)
+    assert (out / "two.cover.png").is_file()
+    (library / "two.yaml").write_text(TWO, encoding="utf-8")
+    _, stdout, _ = build(library, cache)
+    assert rendered_names(stdout) == {"two.mp3"}
+    assert not (out / "two.cover.png").exists()
+    assert (out / "two.mp3").is_file() and (out / "two.manifest.json").is_file()
+
+
 def test_a_broken_script_is_reported_and_the_others_still_build(library: Path,
                                                                  cache: Path) -> None:
     (library / "bad.yaml").write_text("title: Bad\nsteps:\n  - sey: typo\n")

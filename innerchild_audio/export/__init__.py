@@ -162,19 +162,9 @@ def export_session(
         staging.write_text(manifest_path, manifest.manifest_text(document))
         staging.commit()
 
-    _remove_stale(previous, files, out_dir)
+    manifest.remove_stale_cover(previous, files.names(), out_dir)
     log.info("exported %s", out_dir / files.audio)
     return ExportResult(out_dir, files, manifest_path, document, loudness, true_peak)
-
-
-def _remove_stale(previous: Mapping[str, Any] | None, files: SessionFiles, out_dir: Path) -> None:
-    """A cover the previous render wrote and this one does not (its name differs)."""
-    if not previous or not isinstance(previous.get("files"), dict):
-        return
-    old_cover = previous["files"].get("cover")
-    if (isinstance(old_cover, str) and old_cover not in files.names()
-            and Path(old_cover).name == old_cover):  # a bare name, never a path elsewhere
-        (out_dir / old_cover).unlink(missing_ok=True)
 
 
 __all__ = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -157,3 +157,15 @@ def outputs_present(manifest: Mapping[str, Any], folder: Path) -> bool:
         return all(hashes.get(n) == file_sha256(folder / n) for n in names)
     except OSError:
         return False
+
+
+def remove_stale_cover(previous: Mapping[str, Any] | None, names: Collection[str],
+                       folder: Path) -> None:
+    """Delete the cover the `previous` manifest names when this render's `names` lack it
+    (the cover was dropped or renamed since)."""
+    if not previous or not isinstance(previous.get("files"), dict):
+        return
+    old_cover = previous["files"].get("cover")
+    if (isinstance(old_cover, str) and old_cover not in names
+            and Path(old_cover).name == old_cover):  # a bare name, never a path elsewhere
+        (folder / old_cover).unlink(missing_ok=True)

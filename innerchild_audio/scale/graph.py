@@ -138,9 +138,7 @@ def _commit(done: jobs.SessionDone, task: SessionTask, out_dir: Path) -> RenderR
             staging.commit()
     except OSError as error:
         raise RenderError(f"cannot write {slug} into {out_dir}: {error}") from error
-    old_cover = (previous or {}).get("files", {}).get("cover") if previous else None
-    if isinstance(old_cover, str) and old_cover not in names and Path(old_cover).name == old_cover:
-        (out_dir / old_cover).unlink(missing_ok=True)  # the last render's cover, renamed since
+    manifests.remove_stale_cover(previous, names, out_dir)
     mp3 = next(name for name in names if name.endswith(".mp3"))
     return RenderResult(
         script_path=task.source, slug=slug, mp3_path=out_dir / mp3,
@@ -251,140 +249,185 @@ def run_graph(tasks: Sequence[SessionTask], settings: RunSettings, executor: Exe
     voices_dir = (str(resolve_voices_dir(settings.voices_dir))
                   if executor.shares_cache or settings.voices_dir else None)
     plan = _plan(tasks, keys, executor, stats, (cache_dir, voices_dir), on_done)
-    sentences, sessions, speech, cached = plan.sentences, plan.sessions, plan.speech, plan.cached
-    missing = stats.unique - stats.cached
+    shared = _share_cached(plan, keys, executor)
+    run = _Run(plan, keys, stats, settings, executor, on_done, label,
+               (cache_dir, voices_dir), shared)
+    run.start()
+    run.wait()
+    run.release()
+    return stats
 
-    # Clips the caller has go to the workers once, when workers keep their own caches.
-    shared: dict[str, Any] = {}
-    if not executor.shares_cache:
-        packs: dict[str, list[jobs.ClipData]] = {}
-        for key in sorted({k for s in sessions for k in s.keys if k in cached}):
-            clip = keys.cache.get(sentences[key].engine, key)
-            if clip is not None:  # else gone since it was looked up: the session job speaks it
-                packs[key] = [jobs.ClipData(sentences[key].engine, key,
-                                            clip.samples.astype("float32").tobytes(),
-                                            clip.sample_rate)]
-        shared = dict(zip(packs, executor.share(list(packs.values())), strict=True))
 
-    events: queue.Queue[tuple[str, int, Any]] = queue.Queue()
-    outstanding = 0
-    started = time.monotonic()
-    spoken = stats.cached
-    finished = 0
+def _share_cached(plan: _Plan, keys: _Keys, executor: Executor) -> dict[str, Any]:
+    """Clips the caller has go to the workers once, when workers keep their own caches."""
+    if executor.shares_cache:
+        return {}
+    packs: dict[str, list[jobs.ClipData]] = {}
+    for key in sorted({k for s in plan.sessions for k in s.keys if k in plan.cached}):
+        engine = plan.sentences[key].engine
+        clip = keys.cache.get(engine, key)
+        if clip is not None:  # else gone since it was looked up: the session job speaks it
+            packs[key] = [jobs.ClipData(engine, key, clip.samples.astype("float32").tobytes(),
+                                        clip.sample_rate)]
+    return dict(zip(packs, executor.share(list(packs.values())), strict=True))
 
-    def watch(kind: str, index: int, future: Any) -> None:
-        nonlocal outstanding
-        outstanding += 1
-        future.add_done_callback(lambda f: events.put((kind, index, f)))
 
-    def submit_speech(index: int) -> None:
-        item = speech[index]
+class _Run:
+    """One graph on its way: the jobs in flight, what has finished, progress."""
+
+    def __init__(self, plan: _Plan, keys: _Keys, stats: GraphStats, settings: RunSettings,
+                 executor: Executor, on_done: OnDone, label: str,
+                 folders: tuple[str | None, str | None], shared: dict[str, Any]):
+        self.plan, self.keys, self.stats = plan, keys, stats
+        self.settings, self.executor, self.on_done, self.label = settings, executor, on_done, label
+        self.cache_dir, self.voices_dir = folders
+        self.shared = shared  # cache key -> the clip as the executor shared it
+        self.bundles: dict[tuple[str, str], Any] = {}
+        self.events: queue.Queue[tuple[str, int, Any]] = queue.Queue()
+        self.outstanding = 0  # jobs submitted whose event has not been handled
+        self.started = time.monotonic()
+        self.spoken = stats.cached
+        self.finished = 0
+
+    # Starting and waiting
+
+    def start(self) -> None:
+        """Every speech job, and every session that needs none."""
+        stats, executor = self.stats, self.executor
+        self.settings.report(
+            self.label, "sentences",
+            f"{stats.unique} sentences, {stats.cached} cached, "
+            f"{stats.unique - stats.cached} to speak on {executor.workers} {executor.kind} "
+            "worker(s)",
+            done=stats.cached, total=stats.unique)
+        for index in range(len(self.plan.speech)):
+            self._submit_speech(index)
+        for index, session in enumerate(self.plan.sessions):
+            if not session.waiting:
+                self._submit_session(index)
+
+    def wait(self) -> None:
+        """Handle each finished job, submitting what it unblocks, until none is in flight."""
+        while self.outstanding:
+            kind, index, future = self.events.get()
+            self.outstanding -= 1
+            if kind == "speech":
+                self._speech_settled(index, future)
+            else:
+                self._session_settled(index, future)
+
+    def release(self) -> None:
+        for item in self.plan.speech:
+            item.future = None  # lets Dask forget the clips
+
+    def _watch(self, kind: str, index: int, future: Any) -> None:
+        self.outstanding += 1
+        future.add_done_callback(lambda f: self.events.put((kind, index, f)))
+
+    def _retry(self, error: BaseException | None, attempts: int) -> bool:
+        """Whether a job whose worker died runs again (the executor can and it may)."""
+        return error is not None and self.executor.recover(error) and attempts < MAX_ATTEMPTS
+
+    # Speech jobs
+
+    def _submit_speech(self, index: int) -> None:
+        item = self.plan.speech[index]
         item.attempts += 1
-        item.future = executor.submit(jobs.speak, item.job)
-        watch("speech", index, item.future)
+        item.future = self.executor.submit(jobs.speak, item.job)
+        self._watch("speech", index, item.future)
 
-    bundles: dict[tuple[str, str], Any] = {}
+    def _speech_settled(self, index: int, future: Any) -> None:
+        item = self.plan.speech[index]
+        result, error = _settled(future)
+        if self._retry(error, item.attempts):
+            self._submit_speech(index)
+        elif isinstance(result, jobs.SpeechDone):
+            self._speech_done(index, result)
+        else:
+            problem = (jobs.RemoteError(result) if isinstance(result, jobs.JobError)
+                       else _failure(error, f"speaking {len(item.keys)} sentences"))  # type: ignore[arg-type]
+            for session_index in item.sessions:
+                self._finish(session_index, problem)
 
-    def bundle_of(prepared: Prepared) -> Any:
+    def _speech_done(self, index: int, result: jobs.SpeechDone) -> None:
+        """Count and keep the clips, then start each session that waited only for them."""
+        item, stats = self.plan.speech[index], self.stats
+        stats.synthesized += result.synthesized
+        stats.model_calls += result.model_calls
+        stats.voices_loaded += result.voices_loaded
+        if result.clips:
+            _fill_cache(self.keys, self.plan.sentences, item.keys, result)
+        self.spoken += len(item.keys)
+        self.settings.report(self.label, "sentences", f"{self.spoken}/{stats.unique} sentences",
+                             done=self.spoken, total=stats.unique,
+                             eta_s=_eta(self.started, self.spoken - stats.cached,
+                                        stats.unique - stats.cached))
+        for session_index in item.sessions:
+            session = self.plan.sessions[session_index]
+            session.waiting.discard(index)
+            if not session.waiting and not session.failed:
+                self._submit_session(session_index)
+
+    # Session jobs
+
+    def _bundle_of(self, prepared: Prepared) -> Any:
         """The script's files, read and sent once however many rows render it."""
         identity = (str(prepared.script.path), manifests.inputs_digest(prepared.inputs, {}, ""))
-        if identity not in bundles:
-            bundles[identity] = executor.share([pack(prepared)])[0]
-        return bundles[identity]
+        if identity not in self.bundles:
+            self.bundles[identity] = self.executor.share([pack(prepared)])[0]
+        return self.bundles[identity]
 
-    def submit_session(index: int) -> None:
-        session = sessions[index]
+    def _submit_session(self, index: int) -> None:
+        session = self.plan.sessions[index]
         session.attempts += 1
         prepared = session.task.prepared
         job = jobs.SessionJob(
             options=prepared.options, slug=prepared.script.slug,
             inputs=prepared.inputs, inputs_hash=prepared.inputs_hash,
-            recorded_options=prepared.recorded_options, cache_dir=cache_dir,
-            voices_dir=voices_dir, auto=keys.auto)
+            recorded_options=prepared.recorded_options, cache_dir=self.cache_dir,
+            voices_dir=self.voices_dir, auto=self.keys.auto)
         clips: list[Any] = []
-        if not executor.shares_cache:
-            clips = [speech[i].future for i in sorted(session.needs)]
-            clips += [shared[k] for k in session.keys if k in shared]
-        watch("session", index, executor.submit(jobs.render_session, job, bundle_of(prepared),
-                                                *clips))
+        if not self.executor.shares_cache:
+            clips = [self.plan.speech[i].future for i in sorted(session.needs)]
+            clips += [self.shared[k] for k in session.keys if k in self.shared]
+        self._watch("session", index, self.executor.submit(
+            jobs.render_session, job, self._bundle_of(prepared), *clips))
 
-    def finish(index: int, outcome: SessionOutcome) -> None:
-        nonlocal finished
-        session = sessions[index]
+    def _session_settled(self, index: int, future: Any) -> None:
+        session = self.plan.sessions[index]
+        result, error = _settled(future)
+        if self._retry(error, session.attempts):
+            self._submit_session(index)
+        elif error is not None:
+            self._finish(index, _failure(error, f"rendering {session.task.prepared.script.slug}"))
+        elif isinstance(result, jobs.JobError):
+            self._finish(index, jobs.RemoteError(result))
+        else:
+            try:
+                outcome: SessionOutcome = _commit(result, session.task, self.settings.out_dir)
+            except InnerChildError as problem:
+                outcome = problem
+            self._finish(index, outcome)
+
+    def _finish(self, index: int, outcome: SessionOutcome) -> None:
+        """Tell the caller, once per session, and let go of clips no session still needs."""
+        session = self.plan.sessions[index]
         if session.failed:
             return
         session.failed = isinstance(outcome, InnerChildError)
-        finished += 1
+        self.finished += 1
         for job_index in session.needs:
-            speech[job_index].unfinished -= 1
-            if speech[job_index].unfinished == 0:
-                speech[job_index].future = None  # lets Dask forget its clips
-        on_done(session.task, outcome)
-        settings.report(label, "sessions",
-                        f"{finished}/{len(sessions)} sessions ({session.task.prepared.script.slug}"
-                        f"{' failed' if session.failed else ''})",
-                        done=finished, total=len(sessions),
-                        eta_s=_eta(started, finished, len(sessions)))
-
-    settings.report(label, "sentences",
-                    f"{stats.unique} sentences, {stats.cached} cached, {missing} to speak "
-                    f"on {executor.workers} {executor.kind} worker(s)",
-                    done=stats.cached, total=stats.unique)
-    for index in range(len(speech)):
-        submit_speech(index)
-    for index, session in enumerate(sessions):
-        if not session.waiting:
-            submit_session(index)
-
-    while outstanding:
-        kind, index, future = events.get()
-        outstanding -= 1
-        result, error = _settled(future)
-        if kind == "speech":
-            item = speech[index]
-            if error is not None and executor.recover(error) and item.attempts < MAX_ATTEMPTS:
-                submit_speech(index)
-                continue
-            if isinstance(result, jobs.SpeechDone):
-                stats.synthesized += result.synthesized
-                stats.model_calls += result.model_calls
-                stats.voices_loaded += result.voices_loaded
-                if result.clips:
-                    _fill_cache(keys, sentences, item.keys, result)
-                spoken += len(item.keys)
-                settings.report(label, "sentences", f"{spoken}/{stats.unique} sentences",
-                                done=spoken, total=stats.unique,
-                                eta_s=_eta(started, spoken - stats.cached,
-                                           stats.unique - stats.cached))
-                for session_index in item.sessions:
-                    session = sessions[session_index]
-                    session.waiting.discard(index)
-                    if not session.waiting and not session.failed:
-                        submit_session(session_index)
-            else:
-                problem = (jobs.RemoteError(result) if isinstance(result, jobs.JobError)
-                           else _failure(error, f"speaking {len(item.keys)} sentences"))  # type: ignore[arg-type]
-                for session_index in item.sessions:
-                    finish(session_index, problem)
-        else:
-            session = sessions[index]
-            if error is not None and executor.recover(error) and session.attempts < MAX_ATTEMPTS:
-                submit_session(index)
-                continue
-            slug = session.task.prepared.script.slug
-            if error is not None:
-                finish(index, _failure(error, f"rendering {slug}"))
-                continue
-            if isinstance(result, jobs.JobError):
-                finish(index, jobs.RemoteError(result))
-                continue
-            try:
-                finish(index, _commit(result, session.task, settings.out_dir))
-            except InnerChildError as problem:
-                finish(index, problem)
-    for item in speech:
-        item.future = None  # lets Dask forget the clips
-    return stats
+            item = self.plan.speech[job_index]
+            item.unfinished -= 1
+            if item.unfinished == 0:
+                item.future = None  # lets Dask forget its clips
+        self.on_done(session.task, outcome)
+        total = len(self.plan.sessions)
+        self.settings.report(
+            self.label, "sessions",
+            f"{self.finished}/{total} sessions ({session.task.prepared.script.slug}"
+            f"{' failed' if session.failed else ''})",
+            done=self.finished, total=total, eta_s=_eta(self.started, self.finished, total))
 
 
 def _settled(future: Any) -> tuple[Any, BaseException | None]:
