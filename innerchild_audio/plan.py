@@ -9,7 +9,7 @@ speech durations and fits elastic pauses to the target length.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
@@ -306,40 +306,16 @@ def build_timeline(layout: Layout, speech_ms: Mapping[SpeechRequest, int] | None
     bed: tuple[int, Background] | None = (0, script.background) if script.background else None
     now = 0
     for item in layout.items:
-        if isinstance(item, SpeakItem):
-            ms = duration(item.request)
-            events.append(SpeechEvent(now, ms, item.request, item.source))
-        elif isinstance(item, SilenceItem):
-            ms = item.duration_ms
-            events.append(SilenceEvent(now, ms, item.reason, item.source))
-        elif isinstance(item, ElasticItem):
-            ms = next(fitted)
-            events.append(SilenceEvent(now, ms, "elastic", item.pause.source))
-        elif isinstance(item, BellItem):
-            ms = item.duration_ms
-            b = item.bell
-            events.append(BellEvent(now, ms, b.strikes, b.gap_ms, b.sound, b.source))
-        elif isinstance(item, SoundItem):
-            ms = item.duration_ms
-            s = item.sound
-            events.append(SoundEvent(now, ms, s.file, s.gain_db, s.source))
-        elif isinstance(item, BreathItem):
-            ms = _fixed_ms(item, duration)
-            events.append(BreathEvent(now, ms, item.phase, item.cycle, item.source))
-            if item.cue_request is not None:
-                events.append(SpeechEvent(now, duration(item.cue_request), item.cue_request,
-                                          item.source, cue=True))
-            elif item.cue == "tone" and item.phase in ("in", "out"):
-                events.append(ToneEvent(now, ms, item.phase == "in", item.source))
-        elif isinstance(item, ChapterItem):
+        if isinstance(item, ChapterItem):
             chapters.append(ChapterMark(now, item.title))
-            continue
-        else:  # BedItem
+        elif isinstance(item, BedItem):
             if bed is not None and now > bed[0]:
                 beds.append(BedSpan(bed[0], now, bed[1]))
             bed = (now, item.background) if item.background is not None else None
-            continue
-        now += ms
+        else:
+            made, ms = _timed_events(item, now, duration, fitted)
+            events += made
+            now += ms
     if bed is not None and now > bed[0]:
         beds.append(BedSpan(bed[0], now, bed[1]))
     if now > MAX_SESSION_MS:  # elastic defaults can add up past the limit
@@ -348,6 +324,35 @@ def build_timeline(layout: Layout, speech_ms: Mapping[SpeechRequest, int] | None
                                    "last at most 3h: give a shorter length or pauses")])
     return Timeline(events=tuple(events), chapters=tuple(_dedupe(chapters)), beds=tuple(beds),
                     total_ms=now, min_total_ms=low, max_total_ms=high, target_ms=target_ms)
+
+
+def _timed_events(item: Item, now: int, duration: Callable[[SpeechRequest], int],
+                  fitted: Iterator[int]) -> tuple[list[Event], int]:
+    """The events an item that takes time makes at `now`, and how long it takes."""
+    if isinstance(item, SpeakItem):
+        ms = duration(item.request)
+        return [SpeechEvent(now, ms, item.request, item.source)], ms
+    if isinstance(item, SilenceItem):
+        return [SilenceEvent(now, item.duration_ms, item.reason, item.source)], item.duration_ms
+    if isinstance(item, ElasticItem):
+        ms = next(fitted)
+        return [SilenceEvent(now, ms, "elastic", item.pause.source)], ms
+    if isinstance(item, BellItem):
+        b = item.bell
+        return [BellEvent(now, item.duration_ms, b.strikes, b.gap_ms, b.sound, b.source)], (
+            item.duration_ms)
+    if isinstance(item, SoundItem):
+        s = item.sound
+        return [SoundEvent(now, item.duration_ms, s.file, s.gain_db, s.source)], item.duration_ms
+    assert isinstance(item, BreathItem)
+    ms = _fixed_ms(item, duration)
+    made: list[Event] = [BreathEvent(now, ms, item.phase, item.cycle, item.source)]
+    if item.cue_request is not None:
+        made.append(SpeechEvent(now, duration(item.cue_request), item.cue_request, item.source,
+                                cue=True))
+    elif item.cue == "tone" and item.phase in ("in", "out"):
+        made.append(ToneEvent(now, ms, item.phase == "in", item.source))
+    return made, ms
 
 
 def _dedupe(chapters: list[ChapterMark]) -> list[ChapterMark]:

@@ -262,7 +262,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         super().__init__(request, client_address, server)
 
     def setup(self) -> None:
-        self.timeout = self.server.limits.timeout_s
+        self.timeout = self.server.limits.timeout_s  # type: ignore[misc]  # socketserver reads it
         super().setup()
         self.rfile.close()  # the plain makefile reader: replaced by one that keeps time
         self.rfile = io.BufferedReader(_DeadlineReader(self.connection, self))
@@ -285,7 +285,7 @@ class SiteHandler(BaseHTTPRequestHandler):
         """Has the next request (or the end of the stream) arrived already? Never waits."""
         self.deadline = time.monotonic()
         try:
-            self.rfile.peek(1)
+            self.rfile.peek(1)  # type: ignore[attr-defined]  # our reader is buffered
         except TimeoutError:
             return False
         return True

@@ -188,8 +188,8 @@ def _plan(tasks: Sequence[SessionTask], keys: _Keys, executor: Executor, stats: 
         try:
             session_keys = []
             for request in requests:
-                engine = task.prepared.options.engine or request.voice.engine
-                engine = keys.auto if engine == "auto" else engine
+                asked = task.prepared.options.engine or request.voice.engine
+                engine = keys.auto if asked == "auto" else asked
                 assert engine is not None
                 voice, text = speech_target(request, engine)  # as synthesize_all keys it
                 key = keys.key(voice.engine, voice, text)

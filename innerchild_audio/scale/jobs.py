@@ -127,7 +127,8 @@ def speak(job: SpeechJob) -> SpeechDone | JobError:
     loaded_before = sum(int(getattr(e, "voices_loaded", 0)) for e in engines.values())
     requests = [SpeechRequest(text, job.voice) for text in job.texts]
     try:
-        spoken = synthesize_all(requests, engine=job.engine, jobs=1, cache_dir=job.cache_dir,
+        cache_dir = Path(job.cache_dir) if job.cache_dir else None
+        spoken = synthesize_all(requests, engine=job.engine, jobs=1, cache_dir=cache_dir,
                                 engines=engines)
     except InnerChildError as error:
         return job_error(error)

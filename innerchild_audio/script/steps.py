@@ -27,6 +27,8 @@ from innerchild_audio.script.nodes import Reader, Report, is_null, suggest
 from innerchild_audio.script.values import ValueReader
 from innerchild_audio.units import format_duration
 
+Entries = dict[str, tuple[Node, Node]]  # a mapping's keys to (key node, value node)
+
 MAX_STEPS: Final = 2000
 MAX_INCLUDE_DEPTH: Final = 8
 MAX_BELL_STRIKES: Final = 50
@@ -151,62 +153,14 @@ class StepReader(ValueReader):
         if entries is None:
             return []
         r.check_keys(entries, BREATHE_KEYS, "breathe")
-        phases: dict[str, int | None] = {"in": None, "hold": 0, "out": None, "hold_out": 0}
-        if "pattern" in entries:
-            seconds: tuple[float, ...]
-            pattern_node = entries["pattern"][1]
-            pattern = r.text(pattern_node, "breathe pattern")
-            if pattern is None:
-                return []
-            pattern = pattern.strip().lower()
-            if pattern in BREATH_PATTERNS:
-                seconds = BREATH_PATTERNS[pattern]
-            elif _PATTERN.fullmatch(pattern):
-                seconds = tuple(float(x) for x in pattern.split("-")) + (0,)
-            else:
-                r.problem(pattern_node, f"unknown breathing pattern '{pattern}'; use 'box', "
-                                        "'4-7-8', or seconds like 4-4-6 (in-hold-out) or "
-                                        "4-4-4-4 (in-hold-out-hold)")
-                return []
-            for name, sec in zip(("in", "hold", "out", "hold_out"), seconds, strict=False):
-                phases[name] = round(sec * 1000)
-            clash = [k for k in ("in", "hold", "out", "hold_out") if k in entries]
-            if clash:
-                r.problem(entries[clash[0]][0], f"give either 'pattern' or '{clash[0]}', "
-                                                "not both")
-                return []
-        else:
-            for name in ("in", "hold", "out", "hold_out"):
-                if name in entries:
-                    phases[name] = self.duration(r, entries[name][1], f"breathe {name}",
-                                                 limit_ms=60_000, positive=name in ("in", "out"))
-                    if phases[name] is None:
-                        return []
-            missing = [k for k in ("in", "out") if phases[k] is None]
-            if missing:
-                r.problem(node, f"breathe needs '{missing[0]}:' (e.g. in: 4s, out: 6s) "
-                                "or a 'pattern:' such as box or 4-7-8")
-                return []
-        cycles = 3
-        if "cycles" in entries:
-            value = r.integer(entries["cycles"][1], "breathe cycles")
-            if value is None:
-                return []
-            if value > MAX_BREATH_CYCLES:
-                r.problem(entries["cycles"][1], f"at most {MAX_BREATH_CYCLES} cycles")
-                return []
-            cycles = value
-        cues = "voice"
-        if "cues" in entries:
-            cue_node = entries["cues"][1]
-            value_text = r.text(cue_node, "breathe cues")
-            if value_text is None:
-                return []
-            if value_text not in CUE_KINDS:
-                hint = suggest(value_text, CUE_KINDS) or f"use {', '.join(CUE_KINDS)}"
-                r.problem(cue_node, f"unknown cues '{value_text}'; {hint}")
-                return []
-            cues = value_text
+        phases = (self.breath_pattern(r, entries) if "pattern" in entries
+                  else self.breath_phases(r, node, entries))
+        if phases is None:
+            return []
+        cycles = self.breath_cycles(r, entries)
+        cues = self.breath_cues(r, entries)
+        if cycles is None or cues is None:
+            return []
         explain = ""
         if cues == "tone":
             holds = bool(phases["hold"] or phases["hold_out"])
@@ -219,6 +173,69 @@ class StepReader(ValueReader):
         return [Breathe(phases["in"] or 0, phases["hold"] or 0, phases["out"] or 0,
                         phases["hold_out"] or 0, cycles, cues,  # type: ignore[arg-type]
                         ctx.voice, src, explain=explain)]
+
+    def breath_pattern(self, r: Reader, entries: Entries) -> dict[str, int | None] | None:
+        """Phases from `pattern:` (box, 4-7-8, or seconds); None when invalid."""
+        pattern_node = entries["pattern"][1]
+        pattern = r.text(pattern_node, "breathe pattern")
+        if pattern is None:
+            return None
+        pattern = pattern.strip().lower()
+        seconds: tuple[float, ...]
+        if pattern in BREATH_PATTERNS:
+            seconds = BREATH_PATTERNS[pattern]
+        elif _PATTERN.fullmatch(pattern):
+            seconds = tuple(float(x) for x in pattern.split("-")) + (0,)
+        else:
+            r.problem(pattern_node, f"unknown breathing pattern '{pattern}'; use 'box', "
+                                    "'4-7-8', or seconds like 4-4-6 (in-hold-out) or "
+                                    "4-4-4-4 (in-hold-out-hold)")
+            return None
+        phases: dict[str, int | None] = {"in": None, "hold": 0, "out": None, "hold_out": 0}
+        for name, sec in zip(("in", "hold", "out", "hold_out"), seconds, strict=False):
+            phases[name] = round(sec * 1000)
+        clash = [k for k in ("in", "hold", "out", "hold_out") if k in entries]
+        if clash:
+            r.problem(entries[clash[0]][0], f"give either 'pattern' or '{clash[0]}', not both")
+            return None
+        return phases
+
+    def breath_phases(self, r: Reader, node: Node, entries: Entries
+                      ) -> dict[str, int | None] | None:
+        """Phases from `in`, `hold`, `out`, `hold_out`; None when invalid."""
+        phases: dict[str, int | None] = {"in": None, "hold": 0, "out": None, "hold_out": 0}
+        for name in ("in", "hold", "out", "hold_out"):
+            if name in entries:
+                phases[name] = self.duration(r, entries[name][1], f"breathe {name}",
+                                             limit_ms=60_000, positive=name in ("in", "out"))
+                if phases[name] is None:
+                    return None
+        missing = [k for k in ("in", "out") if phases[k] is None]
+        if missing:
+            r.problem(node, f"breathe needs '{missing[0]}:' (e.g. in: 4s, out: 6s) "
+                            "or a 'pattern:' such as box or 4-7-8")
+            return None
+        return phases
+
+    def breath_cycles(self, r: Reader, entries: Entries) -> int | None:
+        if "cycles" not in entries:
+            return 3
+        value = r.integer(entries["cycles"][1], "breathe cycles")
+        if value is not None and value > MAX_BREATH_CYCLES:
+            r.problem(entries["cycles"][1], f"at most {MAX_BREATH_CYCLES} cycles")
+            return None
+        return value
+
+    def breath_cues(self, r: Reader, entries: Entries) -> str | None:
+        if "cues" not in entries:
+            return "voice"
+        cue_node = entries["cues"][1]
+        value = r.text(cue_node, "breathe cues")
+        if value is not None and value not in CUE_KINDS:
+            hint = suggest(value, CUE_KINDS) or f"use {', '.join(CUE_KINDS)}"
+            r.problem(cue_node, f"unknown cues '{value}'; {hint}")
+            return None
+        return value
 
     def explanation(self, r: Reader, node: Node, cues: str, default: str) -> str | None:
         """`explain:` true (`default`), false ("") or a text to speak; None when invalid."""
