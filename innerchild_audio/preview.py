@@ -9,10 +9,10 @@ is not a snippet mastered on its own. What makes it quick:
 - Only the speech near the part is synthesized. Every other sentence takes
   its cached clip's duration, or an estimate when it has none yet (the
   result counts those: the part may then move a little once they exist).
-- The mastering gain comes from one pass over the whole mix at half the
-  MP3's rate, without encoding (speech is 22 to 24 kHz, so this leaves out
-  only the bed's top octave). Sentences not synthesized yet stand silent in
-  that pass.
+- The mastering gain comes from one pass over the whole mix, as a render's
+  first pass measures it, without the second pass or encoding (at the MP3's
+  own rate: at half of it the limiter's forecast, and so the gain, moved by
+  up to 0.1 dB). Sentences not synthesized yet stand silent in that pass.
 - Then only the part is mixed at the full rate, limited from a few seconds
   before it, and encoded. The bed is run up to it (so its samples are the
   session's) on a second core while the session is measured.
@@ -41,7 +41,7 @@ from innerchild_audio.units import format_duration
 log = logging.getLogger(__name__)
 
 MARGIN_MS: Final = 3000  # speech, cues and the limiter this close to the part shape it
-LOUDNESS_RATE: Final = 22050  # the rate of the measuring pass
+LOUDNESS_RATE: Final = 44100  # the measuring pass runs at the MP3's rate, as a render's does
 MAX_ROUNDS: Final = 6  # synthesizing moves the part; it settles in a round or two
 ALIGN_FRAMES: Final = 4096  # the limiter starts on the session's own block grid
 PART_BLOCK_FRAMES: Final = 1 << 16  # small blocks: the encoder starts early
