@@ -31,7 +31,7 @@ WORKER_WAIT_S: Final = 60
 
 
 def cpu_count() -> int:
-    from innerchild_audio.speech.piper_engine import cpu_count as cores
+    from innerchild_audio.speech.pooled import cpu_count as cores
 
     return cores()
 

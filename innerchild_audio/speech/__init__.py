@@ -11,7 +11,7 @@ import os
 from innerchild_audio.speech.base import BatchEngine, Clip, Engine
 from innerchild_audio.speech.cache import CacheInfo, ClipCache
 from innerchild_audio.speech.paths import resolve_cache_dir, resolve_voices_dir
-from innerchild_audio.speech.piper_engine import cpu_count
+from innerchild_audio.speech.pooled import cpu_count
 from innerchild_audio.speech.synth import SpeechResult, cached_clips, choose_auto, synthesize_all
 
 __all__ = [

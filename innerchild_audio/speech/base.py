@@ -23,6 +23,9 @@ class Clip:
         return round(len(self.samples) * 1000 / self.sample_rate)
 
 
+OnClip = Callable[[str, "Clip"], None]  # called with each text's clip as it is ready
+
+
 class Engine(Protocol):
     name: str  # "gtts" | "piper"
 

@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from typing import Final
@@ -24,7 +24,7 @@ from gtts.lang import _fallback_deprecated_lang, tts_langs
 
 from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
-from innerchild_audio.speech.base import BatchEngineBase, Clip
+from innerchild_audio.speech.base import BatchEngineBase, Clip, OnClip
 from innerchild_audio.speech.gtts_answer import audio_from_body, check_speech
 from innerchild_audio.speech.gtts_audio import GTTS_SAMPLE_RATE, decode_mp3
 from innerchild_audio.speech.gtts_packing import MAX_CHARS, Group, pack
@@ -51,7 +51,6 @@ MAX_BODY_BYTES: Final = 4 * 1024 * 1024  # a 100-character chunk is some 40 kB
 
 _SPEAKABLE: Final = re.compile(r"[^\W_]")
 
-OnClip = Callable[[str, Clip], None]
 
 
 def _keep_whole(text: str) -> list[str]:

@@ -8,10 +8,7 @@ model per worker thread, the cores shared out among them.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Final
@@ -21,11 +18,10 @@ import numpy as np
 from innerchild_audio.digests import file_sha256
 from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
-from innerchild_audio.speech.base import BatchEngineBase, Clip
+from innerchild_audio.speech.base import Clip
 from innerchild_audio.speech.pacing import Pace, speak_sentence
 from innerchild_audio.speech.paths import resolve_voices_dir
-from innerchild_audio.speech.piper_engine import cpu_count
-from innerchild_audio.speech.pool import run_all
+from innerchild_audio.speech.pooled import PooledEngine, cpu_count
 
 HIBARI_VERSION: Final = version("hibari-tts")
 BUNDLED_VOICE: Final = "heart"
@@ -35,8 +31,6 @@ SEED: Final = 0  # hibari adds noise; a fixed seed makes a sentence the same eve
 # heart runs ~240 words a minute (first to last sound) at speed 1.0. Slowed to 1.3x
 # (speed 0.77) its words stay whole; the rest of the calm is silence (see `pacing`).
 PACE: Final = Pace(stretch_at_rate_1=1.15, max_stretch=1.3)
-
-OnClip = Callable[[str, Clip], None]
 
 
 @dataclass(frozen=True)
@@ -94,14 +88,8 @@ def to_session_rate(samples: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class HibariEngine(BatchEngineBase):
+class HibariEngine(PooledEngine):
     name: str = "hibari"
-    voices_dir: Path | None = None
-    threads: int | None = None  # per worker; None: the cores shared out among the jobs
-    model_calls: int = 0
-    voices_loaded: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _idle: dict[tuple[str, int | None], list[object]] = field(default_factory=dict, repr=False)
 
     def cache_identity(self, voice: Voice) -> dict[str, object]:
         found = find_voice(voice.model, self.voices_dir)
@@ -116,45 +104,17 @@ class HibariEngine(BatchEngineBase):
             "hibari": HIBARI_VERSION,
         }
 
-    def synthesize_batch(
-        self, texts: Sequence[str], voice: Voice, *, jobs: int | None, on_clip: OnClip
-    ) -> None:
-        if voice.rate <= 0:
-            raise SpeechError(f"rate must be positive, got {voice.rate}")
-        if not texts:
-            return
-        found = find_voice(voice.model, self.voices_dir)
-        workers = max(1, min(jobs or cpu_count(), len(texts)))
-        threads = self.threads or max(1, cpu_count() // workers)
+    def _find(self, model: str) -> HibariVoice:
+        return find_voice(model, self.voices_dir)
 
-        def job(text: str) -> None:
-            model = self._borrow(found, threads)
-            try:
-                clip = self._speak(model, text, voice)
-            finally:
-                self._give_back(found, threads, model)
-            on_clip(text, clip)
-
-        ordered = sorted(texts, key=len, reverse=True)  # longest first, as with Piper
-        run_all([partial(job, t) for t in ordered], workers)
-
-    def _borrow(self, found: HibariVoice, threads: int | None):
-        key = (str(found.model), threads)
-        with self._lock:
-            idle = self._idle.setdefault(key, [])
-            if idle:
-                return idle.pop()
-            self.model_calls += 1
-            self.voices_loaded += 1
+    def _load(self, found: HibariVoice, threads: int | None) -> object:
         return load_voice(found, threads)
 
-    def _give_back(self, found: HibariVoice, threads: int | None, model: object) -> None:
-        with self._lock:
-            self._idle.setdefault((str(found.model), threads), []).append(model)
+    def _threads_for(self, workers: int) -> int:
+        return self.threads or max(1, cpu_count() // workers)
 
     def _speak(self, model, text: str, voice: Voice) -> Clip:
-        with self._lock:
-            self.model_calls += 1
+        self._count()
 
         def phrase(words: str, stretch: float) -> np.ndarray:
             try:

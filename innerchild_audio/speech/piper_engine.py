@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Final
@@ -22,10 +18,10 @@ import numpy as np
 from innerchild_audio.digests import file_sha256
 from innerchild_audio.errors import SpeechError
 from innerchild_audio.model import Voice
-from innerchild_audio.speech.base import BatchEngineBase, Clip
+from innerchild_audio.speech.base import Clip
 from innerchild_audio.speech.pacing import Pace, speak_sentence
 from innerchild_audio.speech.paths import resolve_voices_dir
-from innerchild_audio.speech.pool import run_all
+from innerchild_audio.speech.pooled import PooledEngine
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +31,6 @@ BUNDLED_VOICE: Final = "joe"
 # A recognizer hears it right at 1.4x that length and mishears it at 1.63x ("feel as
 # like"), so 1.4 is its limit; the rest of the calm is silence (see `pacing`).
 PACE: Final = Pace(stretch_at_rate_1=1.4, max_stretch=1.4)
-
-OnClip = Callable[[str, Clip], None]
-
-
-def cpu_count() -> int:
-    """Cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -110,16 +96,8 @@ def _pool_key(files: VoiceFiles, threads: int | None) -> tuple[str, int | None]:
 
 
 @dataclass
-class PiperEngine(BatchEngineBase):
+class PiperEngine(PooledEngine):
     name: str = "piper"
-    voices_dir: Path | None = None
-    threads: int | None = None  # per worker; None: the cores shared out among the jobs
-    model_calls: int = 0  # voice loads and synthesis calls, for tests and benchmarks
-    voices_loaded: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    # loaded voices not in use, by model and threads: workers borrow one and give it back,
-    # so a worker loads the model at most once, and later calls load nothing
-    _idle: dict[tuple[str, int | None], list[object]] = field(default_factory=dict, repr=False)
 
     def cache_identity(self, voice: Voice) -> dict[str, object]:
         files = find_voice(voice.model, self.voices_dir)
@@ -133,61 +111,14 @@ class PiperEngine(BatchEngineBase):
             "piper": PIPER_VERSION,
         }
 
-    def synthesize_batch(
-        self, texts: Sequence[str], voice: Voice, *, jobs: int | None, on_clip: OnClip
-    ) -> None:
-        """Synthesize `texts` on `jobs` workers (default: the cores), calling `on_clip`."""
-        if voice.rate <= 0:
-            raise SpeechError(f"rate must be positive, got {voice.rate}")
-        if not texts:
-            return
-        files = find_voice(voice.model, self.voices_dir)
-        workers = max(1, min(jobs or cpu_count(), len(texts)))
-        threads = self._threads_for(workers)
+    def _find(self, model: str) -> VoiceFiles:
+        return find_voice(model, self.voices_dir)
 
-        def job(text: str) -> None:
-            piper_voice = self._borrow(files, threads)
-            try:
-                clip = self._speak(piper_voice, text, voice)
-            finally:
-                self._give_back(files, threads, piper_voice)
-            on_clip(text, clip)
+    def _load(self, found: VoiceFiles, threads: int | None) -> object:
+        return load_voice(found, threads)
 
-        # longest first, so no worker is left with a long sentence at the end
-        ordered = sorted(texts, key=len, reverse=True)
-        run_all([partial(job, t) for t in ordered], workers)
-
-    def warm_up(self, voice: Voice, *, jobs: int | None = None) -> None:
-        """Load the voice for `jobs` workers now (default: the cores), not on first use."""
-        files = find_voice(voice.model, self.voices_dir)
-        workers = max(1, jobs or cpu_count())
-        threads = self._threads_for(workers)
-        loaded = [self._borrow(files, threads) for _ in range(workers)]
-        for piper_voice in loaded:
-            self._give_back(files, threads, piper_voice)
-
-    def _threads_for(self, workers: int) -> int | None:
-        """ONNX threads per worker: the cores shared out (None: onnxruntime's own choice)."""
-        if self.threads:
-            return self.threads
-        return None if workers == 1 else max(1, cpu_count() // workers)
-
-    def _borrow(self, files: VoiceFiles, threads: int | None):
-        with self._lock:
-            idle = self._idle.setdefault(_pool_key(files, threads), [])
-            if idle:
-                return idle.pop()
-            self.model_calls += 1
-            self.voices_loaded += 1
-        return load_voice(files, threads)
-
-    def _give_back(self, files: VoiceFiles, threads: int | None, piper_voice: object) -> None:
-        with self._lock:
-            self._idle.setdefault(_pool_key(files, threads), []).append(piper_voice)
-
-    def _count(self) -> None:
-        with self._lock:
-            self.model_calls += 1
+    def _pool_key(self, found: VoiceFiles, threads: int | None) -> tuple[str, int | None]:
+        return _pool_key(found, threads)
 
     def _speak(self, piper_voice, text: str, voice: Voice) -> Clip:
         from piper import SynthesisConfig
