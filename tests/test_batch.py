@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import faulthandler
 import json
 from pathlib import Path
 
 import pytest
+from batch_helpers import letter_script
 from click.testing import CliRunner
 
 from innerchild_audio import audio_io as mp3
@@ -15,18 +17,7 @@ from innerchild_audio.cli import main
 from innerchild_audio.options import RunSettings
 from innerchild_audio.scale.batch import RowError, run_batch
 
-LETTER = """\
-title: Letter
-voice: {engine: piper, rate: 1.0}
-lead_in: 0  # these tests are about rows and workers: lengths short and exact
-tail: 0
-vars:
-  name: friend
-steps:
-  - say: Hello, {name}.
-  - pause: {min: 1s, max: 30s}
-  - say: You are welcome here.
-"""
+LETTER = letter_script("30s")
 
 
 @pytest.fixture()
@@ -245,8 +236,13 @@ def test_a_local_worker_process_that_dies(script: Path, cache: Path, tmp_path: P
     rows = tmp_path / "rows.csv"
     rows.write_text("name,length\n" + "".join(f"{n},6s\n" for n in ("Ana", "Ben", "Cleo", "Dev")))
     out = tmp_path / "out"
-    result = run_batch(script, rows, settings=RunSettings(out_dir=out, jobs=2, cache_dir=cache,
-                                                          progress=kill_the_workers))
+    # a hang here must end the run with the stacks shown, not stall it for good
+    faulthandler.dump_traceback_later(300, exit=True)
+    try:
+        result = run_batch(script, rows, settings=RunSettings(
+            out_dir=out, jobs=2, cache_dir=cache, progress=kill_the_workers))
+    finally:
+        faulthandler.cancel_dump_traceback_later()
     assert killed
     assert result.count("rendered") == 4, [o.summary() for o in result.outcomes]
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from batch_helpers import letter_script
 
 from innerchild_audio import audio_io as mp3
 from innerchild_audio.options import RunSettings
@@ -31,18 +32,7 @@ DASK = str(Path(sys.executable).with_name("dask"))
 START_S = 90  # a loaded machine may take long to start the cluster
 BATCH_S = 240
 
-LETTER = """\
-title: Letter
-voice: {engine: piper, rate: 1.0}
-lead_in: 0  # these tests are about rows and workers: lengths short and exact
-tail: 0
-vars:
-  name: friend
-steps:
-  - say: Hello, {name}.
-  - pause: {min: 1s, max: 60s}
-  - say: You are welcome here.
-"""
+LETTER = letter_script("60s")
 
 
 def free_port() -> int:

@@ -15,7 +15,7 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, Final
@@ -88,6 +88,7 @@ class LocalExecutor(InlineExecutor):
         self.workers = workers
         self.threads = max(1, cpu_count() // workers)
         self._pool = _pools.get(workers) or self._new_pool()
+        self._pending: list[Future] = []  # submitted to the current pool, not known done
 
     def _new_pool(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=_context())
@@ -95,7 +96,10 @@ class LocalExecutor(InlineExecutor):
         return pool
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        return self._pool.submit(fn, *args)
+        future = self._pool.submit(fn, *args)
+        self._pending = [f for f in self._pending if not f.done()]
+        self._pending.append(future)
+        return future
 
     def recover(self, error: BaseException) -> bool:
         """A worker process died (the pool is broken): a fresh pool, and the job again."""
@@ -105,6 +109,15 @@ class LocalExecutor(InlineExecutor):
             log.warning("a worker process died; starting new ones and running its jobs again")
             old, self._pool = self._pool, self._new_pool()
             old.shutdown(wait=False, cancel_futures=True)
+            # a job handed to the old pool just as it broke can be left neither run nor
+            # failed (the pool's own bookkeeping races): fail it here, so it runs again
+            stranded, self._pending = self._pending, []
+            for future in stranded:
+                if not future.done():
+                    try:
+                        future.set_exception(BrokenProcessPool("its worker pool broke"))
+                    except InvalidStateError:  # it settled meanwhile
+                        pass
         return True
 
     def close(self, cancel: bool = False) -> None:
