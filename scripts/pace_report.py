@@ -37,12 +37,17 @@ REPO = Path(__file__).resolve().parent.parent
 SPOKEN_GAPS = ("sentence", "paragraph", "markup")
 
 
+def sentence_paces(timeline: Timeline) -> dict[str, float]:
+    """Words a minute inside each spoken sentence of three or more words."""
+    return {e.request.text: len(e.request.text.split()) * 60_000 / e.duration_ms
+            for e in timeline.speech if not e.cue and len(e.request.text.split()) >= 3}
+
+
 def figures(timeline: Timeline) -> dict[str, float]:
     events = timeline.events
     audible = [e for e in events if not isinstance(e, (SilenceEvent, BreathEvent))]
     lead_in = min(e.start_ms for e in audible) / 1000
     tail = (timeline.total_ms - max(e.start_ms + e.duration_ms for e in audible)) / 1000
-    said = [e for e in timeline.speech if not e.cue]
     gaps = []
     for event in events:
         if isinstance(event, BreathEvent):
@@ -50,8 +55,7 @@ def figures(timeline: Timeline) -> dict[str, float]:
             if before:
                 last = max(before, key=lambda s: s.start_ms + s.duration_ms)
                 gaps.append((event.start_ms - last.start_ms - last.duration_ms) / 1000)
-    paces = [len(e.request.text.split()) * 60_000 / e.duration_ms for e in said
-             if len(e.request.text.split()) >= 3]
+    paces = list(sentence_paces(timeline).values())
     speech_ms = sum(e.duration_ms for e in timeline.speech)
     between_ms = sum(e.duration_ms for e in events
                      if isinstance(e, SilenceEvent) and e.reason in SPOKEN_GAPS)
@@ -68,6 +72,8 @@ def main() -> int:
     parser.add_argument("--voice", action="append", dest="voices",
                         help="ENGINE:NAME (repeatable; default piper:joe and hibari:heart)")
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--outside", action="store_true",
+                        help="also list each sentence outside 90 to 170 wpm")
     args = parser.parse_args()
     failures = 0
     for spec in args.voices or ["piper:joe", "hibari:heart"]:
@@ -97,6 +103,10 @@ def main() -> int:
                   f"{f['tail']:>4.1f}s {f['gap']:>9.2f}s {f['min']:>7.0f} {f['median']:>6.0f} "
                   f"{f['max']:>5.0f} {f['effective']:>9.0f} {f['share']:>5.0f}%"
                   f"{'' if ok else '  <- outside the aims'}{note}")
+            if args.outside:
+                for text, wpm in sorted(sentence_paces(timeline).items()):
+                    if not 90 <= wpm <= 170:
+                        print(f"    {wpm:5.0f} wpm  {text}")
     print(f"\n{'all sessions within the aims' if not failures else f'{failures} outside'}")
     return 1 if failures else 0
 

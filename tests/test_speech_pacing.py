@@ -124,6 +124,11 @@ def test_real_voices_are_slowed_by_silence_within_their_limit(engine):
     long = "If anything feels like too much, come back to the room around you."
     clip = engine.synthesize(long, voice)
     assert 100 <= len(long.split()) * 60_000 / clip.duration_ms <= 170
+    # no comma, and quick at the voice's limit: it pauses at an implied break instead
+    quick = "Put a hand on your heart as you read."
+    clip = engine.synthesize(quick, voice)
+    assert 120 <= len(quick.split()) * 60_000 / clip.duration_ms <= 160
+    assert pauses(clip.samples, clip.sample_rate, min_ms=180)
     short = engine.synthesize("You are safe.", voice)
     # not hurried, not drawn out (Piper's takes of it vary by a few percent: 0.898 to 0.95 s)
     assert 0.85 <= short.duration_ms / 1000 <= 2.0

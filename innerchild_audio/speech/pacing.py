@@ -3,13 +3,15 @@
 A voice is slowed only as far as its words stay clean (`Pace.max_stretch`, found
 per voice); the rest of the calm is silence. A sentence is spoken phrase by
 phrase, with `phrase_pause` at its commas, semicolons, colons and dashes (shorter
-where a list of phrases would drag below MIN_WPM); and
-when it still runs faster than the pace its rate asks for (`max_wpm`), the
-missing time goes into the gaps between its words where the voice already falls
-quiet, never into the words (a cut inside a sounding word breaks it: a recognizer
-misses twice as many words when gaps are cut at the quietest point regardless), and
-what those cannot take lengthens its phrase pauses.
-Short sentences ("You are safe.") are spoken at the voice's limit.
+where a list of phrases would drag below MIN_WPM). When it still runs faster than
+the pace its rate asks for (`max_wpm`), its phrase pauses grow, and then it pauses
+where a speaker would take a breath though no comma is written ("Put a hand / on
+your heart / as you read.", found by `phrasing.py`), each phrase spoken whole by
+the voice. Silence never goes inside a phrase's words: cut where the voice merely
+falls quiet, a recognizer missed nearly twice as many words. Only a sentence with
+no such break (or with `phrase_pause: 0`) gets gaps between its words, and only
+where the voice is already silent. Short sentences ("You are safe.") are spoken at
+the voice's limit.
 """
 
 from __future__ import annotations
@@ -22,13 +24,18 @@ from typing import Final
 import numpy as np
 
 from innerchild_audio.model import Voice
+from innerchild_audio.speech.phrasing import MIN_PHRASE_WORDS, split_phrases
 from innerchild_audio.speech.silence import voiced_span
 
-PACING_VERSION: Final = 5  # part of the cache key: bump when the pacing changes the audio
+PACING_VERSION: Final = 6  # part of the cache key: bump when the pacing changes the audio
 WPM_AT_RATE_1: Final = 160  # the pace sentences are slowed to at rate 1.0 (x rate otherwise)
 MIN_WPM: Final = 100  # phrase pauses shrink (to MIN_PHRASE_PAUSE_MS) rather than drag below this
 MIN_PHRASE_PAUSE_MS: Final = 150
 MAX_PHRASE_PAUSE_MS: Final = 1200  # a phrase pause grows to this to slow a sentence
+GROWN_PHRASE_PAUSE_MS: Final = 700  # phrase pauses grow this far before implied breaks are used
+IMPLIED_PAUSE_MS: Final = 450  # one implied phrase break per this much missing time
+MIN_IMPLIED_PAUSE_MS: Final = 200  # a shorter break would sound like a glitch
+SPLIT_SLACK_WPM: Final = 10  # a sentence this near its pace is left flowing
 SHORT_SENTENCE_WORDS: Final = 6  # this many words or fewer: spoken at the voice's limit
 EDGE_PAD_MS: Final = 50  # kept at each end of a phrase when its silence is trimmed
 MAX_WORD_GAP_MS: Final = 250  # the most silence added between two words
@@ -89,42 +96,96 @@ def speak_sentence(
 ) -> np.ndarray:
     """`text` spoken phrase by phrase through `synthesize(phrase, stretch)`, paced.
 
-    The result runs no faster than `max_wpm(voice.rate)` as far as gaps of at most
-    MAX_WORD_GAP_MS where the voice falls quiet allow.
+    A sentence running faster than `max_wpm(voice.rate)` (by SPLIT_SLACK_WPM) is
+    slowed to it: its phrase pauses grow, then it pauses at implied phrase breaks
+    (`phrasing.py`), each phrase spoken whole; a sentence with no such break gets
+    gaps of at most MAX_WORD_GAP_MS where the voice falls quiet between words.
     """
     words = len(_WORDS.findall(text))
     stretch = pace.stretch(voice.rate, words)
+
+    def speak(part: str) -> np.ndarray:
+        return _trim(synthesize(part, stretch), sample_rate)
+
     parts = phrases(text) if voice.phrase_pause_ms > 0 else [text.strip()]
-    spoken = [_trim(synthesize(part, stretch), sample_rate) for part in parts]
-    spoken = [s for s in spoken if s.size]
+    spoken = [(part, speak(part)) for part in parts]
+    spoken = [(part, s) for part, s in spoken if s.size]
     if not spoken:
         return np.zeros(0, dtype=np.float32)
-    voiced = sum(len(s) for s in spoken)
-    pause_samples = sample_rate * voice.phrase_pause_ms // 1000
+    ms = sample_rate / 1000
+    voiced = sum(len(s) for _, s in spoken)
+    pause = round(voice.phrase_pause_ms * ms)
     if len(spoken) > 1:  # a list ("tired, hungry, restless") keeps moving
         longest = round(words * 60 / MIN_WPM * sample_rate)
         room = (longest - voiced) // (len(spoken) - 1)
-        pause_samples = min(pause_samples, max(sample_rate * MIN_PHRASE_PAUSE_MS // 1000, room))
-    pause = np.zeros(pause_samples, dtype=np.float32)
-    total = voiced + len(pause) * (len(spoken) - 1)
+        pause = min(pause, max(round(MIN_PHRASE_PAUSE_MS * ms), room))
     wanted = round(words * 60 / max_wpm(voice.rate) * sample_rate)
-    gaps = sum(max(0, len(_WORDS.findall(p)) - 1) for p in parts)
-    if wanted > total and gaps:
-        # each word boundary's share, given only where the voice falls quiet there
-        gap = min(sample_rate * MAX_WORD_GAP_MS // 1000, (wanted - total) // gaps)
-        spoken = [_widen(s, sample_rate, _WORDS.findall(p), gap)
-                  for s, p in zip(spoken, parts, strict=False)]
-        # what quiet word gaps could not take goes into the phrase pauses
-        left = wanted - sum(len(s) for s in spoken) - len(pause) * (len(spoken) - 1)
-        if left > 0 and len(spoken) > 1:
-            grown = len(pause) + left // (len(spoken) - 1)
-            pause = np.zeros(min(grown, sample_rate * MAX_PHRASE_PAUSE_MS // 1000),
-                             dtype=np.float32)
+    total = voiced + pause * (len(spoken) - 1)
+    ceiling = words * 60 / (max_wpm(voice.rate) + SPLIT_SLACK_WPM) * sample_rate
+    if total >= ceiling:
+        return _join([[s] for _, s in spoken], pause, 0)
+    if voice.phrase_pause_ms <= 0:
+        return _widened(spoken, wanted, total, sample_rate)
+    return _slowed(spoken, pause, wanted, speak, sample_rate,
+                   min_words=1 if words <= SHORT_SENTENCE_WORDS else MIN_PHRASE_WORDS)
+
+
+def _slowed(spoken: list[tuple[str, np.ndarray]], pause: int, wanted: int,
+            speak: Callable[[str], np.ndarray], sample_rate: int, min_words: int) -> np.ndarray:
+    """Phrases slowed to `wanted` samples: longer phrase pauses, then implied breaks."""
+    ms = sample_rate / 1000
+    joins = len(spoken) - 1
+    short = wanted - sum(len(s) for _, s in spoken) - pause * joins
+    if joins:
+        pause += max(0, min(short // joins, round(GROWN_PHRASE_PAUSE_MS * ms) - pause))
+        short = wanted - sum(len(s) for _, s in spoken) - pause * joins
+    if short <= 0:
+        return _join([[s] for _, s in spoken], pause, 0)
+    split = split_phrases([part for part, _ in spoken], -(-short // round(IMPLIED_PAUSE_MS * ms)),
+                          min_words)
+    breaks = sum(len(pieces) - 1 for pieces in split)
+    if not breaks:
+        return _widened(spoken, wanted, sum(len(s) for _, s in spoken) + pause * joins,
+                        sample_rate)
+    sounds = [[s] if len(pieces) == 1 else [speak(piece) for piece in pieces]
+              for pieces, (_, s) in zip(split, spoken, strict=True)]
+    short = wanted - sum(len(s) for group in sounds for s in group) - pause * joins
+    implied = min(max(short // breaks, round(MIN_IMPLIED_PAUSE_MS * ms)),
+                  round(MAX_PHRASE_PAUSE_MS * ms))
+    short -= implied * breaks
+    if short > 0 and joins:  # what the breaks could not take goes to the phrase pauses
+        pause = min(pause + short // joins, round(MAX_PHRASE_PAUSE_MS * ms))
+    return _join(sounds, pause, implied)
+
+
+def _widened(spoken: list[tuple[str, np.ndarray]], wanted: int, total: int,
+             sample_rate: int) -> np.ndarray:
+    """No phrase to pause between: gaps widened where the voice falls quiet between words."""
+    gaps = sum(max(0, len(_WORDS.findall(part)) - 1) for part, _ in spoken)
+    pause = 0 if len(spoken) == 1 else (total - sum(len(s) for _, s in spoken)) // (
+        len(spoken) - 1)
+    if not gaps:
+        return _join([[s] for _, s in spoken], pause, 0)
+    gap = min(sample_rate * MAX_WORD_GAP_MS // 1000, (wanted - total) // gaps)
+    widened = [_widen(s, sample_rate, _WORDS.findall(part), gap) for part, s in spoken]
+    if len(widened) > 1:  # what quiet word gaps could not take goes into the phrase pauses
+        left = wanted - sum(len(s) for s in widened) - pause * (len(widened) - 1)
+        if left > 0:
+            pause = min(pause + left // (len(widened) - 1),
+                           sample_rate * MAX_PHRASE_PAUSE_MS // 1000)
+    return _join([[s] for s in widened], pause, 0)
+
+
+def _join(phrase_sounds: list[list[np.ndarray]], pause: int, implied: int) -> np.ndarray:
+    """Phrases `pause` samples apart, the pieces of a phrase `implied` samples apart."""
     out: list[np.ndarray] = []
-    for number, samples in enumerate(spoken):
+    for number, pieces in enumerate(phrase_sounds):
         if number:
-            out.append(pause)
-        out.append(samples)
+            out.append(np.zeros(pause, dtype=np.float32))
+        for count, piece in enumerate(pieces):
+            if count:
+                out.append(np.zeros(implied, dtype=np.float32))
+            out.append(piece)
     return np.concatenate(out).astype(np.float32)
 
 

@@ -1,0 +1,79 @@
+"""Implied phrase breaks: where a quick sentence with no comma may pause, and how it does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from innerchild_audio.model import Voice
+from innerchild_audio.speech.pacing import Pace, max_wpm, speak_sentence
+from innerchild_audio.speech.phrasing import break_strengths, split_phrases
+from innerchild_audio.speech.silence import pauses
+
+
+def test_breaks_fall_before_conjunctions_and_prepositions_first():
+    assert split_phrases(["Put a hand on your heart as you read."], 1) == [
+        ["Put a hand on your heart,", "as you read."]]
+    assert split_phrases(["Put a hand on your heart as you read."], 2) == [
+        ["Put a hand,", "on your heart,", "as you read."]]
+
+
+@pytest.mark.parametrize("text", [
+    "Let the warmth of the sun rest on your face",
+    "Notice the colour of the door in front of you",
+    "It was never your job to hold everything together",
+])
+def test_a_phrase_never_ends_on_a_word_that_leans_on_the_next(text):
+    leaning = {"a", "an", "the", "your", "my", "to", "of", "in", "on", "and", "own"}
+    for count in range(1, 6):
+        (pieces,) = split_phrases([text], count)
+        assert " ".join(pieces).replace(",", "") == text  # only commas are added
+        for piece in pieces[:-1]:
+            assert piece.rstrip(",").split()[-1].lower() not in leaning, pieces
+            assert len(piece.split()) >= 2
+
+
+def test_a_word_is_left_alone_only_at_a_natural_break_or_in_a_three_word_sentence():
+    assert split_phrases(["Go at your own pace."], 3, min_words=1) == [
+        ["Go,", "at your own pace."]]
+    assert split_phrases(["I am here."], 1, min_words=1) == [["I am,", "here."]]
+    assert split_phrases(["Rest now."], 2, min_words=1) == [["Rest now."]]
+    assert break_strengths("a well-worn path".split()) == {}
+
+
+def _joined_voice(calls: list[str]):
+    """A fast voice with no quiet between its words (a tone, 40 ms a letter)."""
+    def speak(phrase: str, stretch: float) -> np.ndarray:
+        calls.append(phrase)
+        length = int(0.04 * len(phrase) * stretch * 8000)
+        return (np.sin(np.arange(length) * 0.3) * 0.5).astype(np.float32)
+    return speak
+
+
+def test_a_quick_sentence_pauses_at_its_implied_breaks_to_the_pace_its_rate_asks():
+    text = "Put a hand on your heart as you read along with me"
+    calls: list[str] = []
+    samples = speak_sentence(text, Voice(rate=0.86), Pace(1.0, 1.0), _joined_voice(calls), 8000)
+    wpm = len(text.split()) * 60 / (len(samples) / 8000)
+    assert wpm == pytest.approx(max_wpm(0.86), rel=0.03)
+    # spoken whole first, then phrase by phrase: every phrase is the voice's own take
+    assert calls[0] == text
+    pieces = calls[1:]
+    assert len(pieces) >= 2 and " ".join(pieces).replace(",", "") == text
+    gaps = pauses(samples, 8000, min_ms=150)
+    assert len(gaps) == len(pieces) - 1
+    # each silence sits where a phrase ends: after the phrase's own length of tone
+    sound = [len(_joined_voice([])(p, 1.0)) for p in pieces]
+    silent_before = 0
+    for (start, stop), spoken_before in zip(gaps, np.cumsum(sound), strict=False):
+        assert abs(start - (spoken_before + silent_before)) < 8000 * 0.06
+        silent_before += stop - start
+
+
+def test_a_sentence_already_calm_is_spoken_whole_with_no_break():
+    text = "Put a hand on your heart as you read along with me"
+    calls: list[str] = []
+    slow = Pace(3.0, 3.0)  # this voice is already slower than the rate asks
+    samples = speak_sentence(text, Voice(rate=0.86), slow, _joined_voice(calls), 8000)
+    assert calls == [text]
+    assert not pauses(samples, 8000, min_ms=50)
