@@ -16,6 +16,11 @@ class ExitStatus(IntEnum):
     INVALID = 2  # invalid input or usage
 
 
+def _rebuild(cls, args, kwargs):
+    """An error made again from its arguments, keyword ones too (pickle cannot pass them)."""
+    return cls(*args, **kwargs)
+
+
 class InnerChildError(Exception):
     """Base of every error the library raises on purpose."""
 
@@ -63,6 +68,9 @@ class ScriptError(InnerChildError):
         self.problems = list(problems)
         super().__init__("\n".join(p.format() for p in self.problems))
 
+    def __reduce__(self):  # whole across processes (build workers, Dask)
+        return type(self), (self.problems,)
+
 
 class UsageError(InnerChildError):
     """Options or arguments that cannot work together, or a target out of reach.
@@ -77,6 +85,9 @@ class UsageError(InnerChildError):
         self.option = option
         self.detail = message
         super().__init__(f"{option.replace('_', ' ')} {message}" if option else message)
+
+    def __reduce__(self):
+        return _rebuild, (type(self), (self.detail,), {"option": self.option})
 
     def cli_message(self) -> str:
         if self.option is None:
@@ -97,6 +108,9 @@ class SpeechError(InnerChildError):
         self.offline_hint = offline_hint
         self.detail = message
         super().__init__(f"{message} {self.OFFLINE_HINT}" if offline_hint else message)
+
+    def __reduce__(self):
+        return _rebuild, (type(self), (self.detail,), {"offline_hint": self.offline_hint})
 
     def cli_message(self) -> str:
         return f"{self.detail} {self.CLI_OFFLINE_HINT}" if self.offline_hint else str(self)

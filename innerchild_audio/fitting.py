@@ -25,11 +25,15 @@ class LengthOutOfReach(UsageError):
         self.target_ms = target_ms
         self.min_total_ms = min_total_ms
         self.max_total_ms = max_total_ms
+        self.name = name
         prefix = f"{name}: " if name else ""
         reach = (f"runs exactly {format_duration(min_total_ms)}" if min_total_ms == max_total_ms
                  else f"runs {format_duration(min_total_ms)} to {format_duration(max_total_ms)}")
         super().__init__(f"{prefix}length {format_duration(target_ms)} is out of reach: "
                          f"this script {reach}")
+
+    def __reduce__(self):
+        return type(self), (self.target_ms, self.min_total_ms, self.max_total_ms, self.name)
 
 
 def reachable_range(fixed_ms: int, pauses: Sequence[Elastic]) -> tuple[int, int]:

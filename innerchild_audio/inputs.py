@@ -174,9 +174,11 @@ def _voice_dict(voice: Voice) -> dict[str, Any]:
 
 
 def prepare(path: Path, options: RenderOptions) -> Prepared:
-    """Load the script and work out everything its render depends on (no audio work)."""
+    """Load the script and work out everything its render depends on (no audio work
+    beyond opening its sounds and covers, so a bad file stops the render before speech)."""
     background = resolve_background(options.background)
-    script = load_script(path, vars=dict(options.vars), asset_dirs=options.asset_dirs)
+    script = load_script(path, vars=dict(options.vars), asset_dirs=options.asset_dirs,
+                         open_assets=True)
     root = script.path.parent
     podcast = podcast_defaults(root)
     script = apply_voice(apply_background(script, background), options.voice)

@@ -194,3 +194,19 @@ def test_render_takes_the_asset_folders_too(library, write_script):
         prepare(path, RenderOptions())
     prepared = prepare(path, RenderOptions(asset_dirs=(outside.parent,)))
     assert outside.resolve() in prepared.script.assets
+
+
+@pytest.mark.parametrize("case", ["undecodable bell", "image that is not one"])
+def test_render_refuses_a_bad_asset_at_load_before_any_speech(library, write_script,
+                                                             tmp_path, case):
+    use, name, data, words = BAD_FILES[case]
+    (library / name).write_bytes(data)
+    path = write_script(ASSET_USES[use].format(path=name))
+    cache = tmp_path / "cache"
+    result = CliRunner().invoke(main, ["render", str(path), "--engine", "piper",
+                                       "--cache-dir", str(cache), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert f"{path.resolve()}:{LINE[use]}:" in result.output and words in result.output
+    assert "Traceback" not in result.output
+    assert not any(cache.rglob("*.*"))  # nothing was synthesized
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

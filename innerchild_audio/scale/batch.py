@@ -40,8 +40,12 @@ class RowError(UsageError):
 
     def __init__(self, rows: Path, line: int, column: str | None, message: str):
         self.line, self.column = line, column
+        self.rows, self.message = rows, message
         where = f"{rows}:{line}: " + (f"column {column}: " if column else "")
         super().__init__(where + message)
+
+    def __reduce__(self):
+        return type(self), (self.rows, self.line, self.column, self.message)
 
 
 @dataclass(frozen=True)
