@@ -87,7 +87,7 @@ def test_parallel_workers_each_load_the_model_at_most_once(tmp_path):
     result = synthesize_all(requests, engine="piper", jobs=2, cache_dir=tmp_path / "a",
                             engines={"piper": engine})
     assert 1 <= engine.voices_loaded <= 2
-    assert engine.model_calls == engine.voices_loaded + len(texts)
+    assert engine.model_calls == len(texts)  # loads are counted apart
     assert all(rms(result.clips[r].samples) > 0.02 for r in requests)
     loaded = engine.voices_loaded
     synthesize_all(requests, engine="piper", jobs=2, cache_dir=tmp_path / "b",

@@ -141,7 +141,7 @@ def speak(job: SpeechJob) -> SpeechDone | JobError:
                      np.asarray(spoken.clips[r].samples, dtype=np.float32).tobytes(),
                      spoken.clips[r].sample_rate)
             for r in requests)
-    return SpeechDone(clips, spoken.synthesized, spoken.model_calls - loaded, loaded)
+    return SpeechDone(clips, spoken.synthesized, spoken.model_calls, loaded)
 
 
 ClipPack = Sequence[ClipData] | SpeechDone

@@ -35,7 +35,7 @@ class PooledEngine(BatchEngineBase):
 
     voices_dir: Path | None = None
     threads: int | None = None  # per worker; None: the cores shared out among the jobs
-    model_calls: int = 0  # voice loads and synthesis calls, for tests and benchmarks
+    model_calls: int = 0  # sentences synthesized (loads are `voices_loaded`), for tests
     voices_loaded: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _idle: dict[Hashable, list[object]] = field(default_factory=dict, repr=False)
@@ -96,7 +96,6 @@ class PooledEngine(BatchEngineBase):
             idle = self._idle.setdefault(self._pool_key(found, threads), [])
             if idle:
                 return idle.pop()
-            self.model_calls += 1
             self.voices_loaded += 1
         return self._load(found, threads)
 

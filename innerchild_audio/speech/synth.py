@@ -37,7 +37,7 @@ class SpeechResult:
     synthesized: int  # clips made now
     note: str = ""  # how `auto` chose, when it did
     requests_made: int = 0  # HTTP requests to Google during this call
-    model_calls: int = field(default=0)  # Piper voice loads and synthesis calls
+    model_calls: int = field(default=0)  # sentences an offline model synthesized
 
 
 @functools.lru_cache(maxsize=4)
