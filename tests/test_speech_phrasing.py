@@ -33,10 +33,13 @@ def test_a_phrase_never_ends_on_a_word_that_leans_on_the_next(text):
             assert len(piece.split()) >= 2
 
 
-def test_a_word_is_left_alone_only_at_a_natural_break_or_in_a_three_word_sentence():
+def test_a_word_is_left_alone_only_at_a_natural_break_or_in_a_sentence_of_three_or_four():
     assert split_phrases(["Go at your own pace."], 3, min_words=1) == [
         ["Go,", "at your own pace."]]
     assert split_phrases(["I am here."], 1, min_words=1) == [["I am,", "here."]]
+    assert split_phrases(["Let it be simple."], 1, min_words=1) == [["Let it be,", "simple."]]
+    assert split_phrases(["There is no right way."], 2, min_words=1) == [
+        ["There is,", "no right way."]]
     assert split_phrases(["Rest now."], 2, min_words=1) == [["Rest now."]]
     assert break_strengths("a well-worn path".split()) == {}
 

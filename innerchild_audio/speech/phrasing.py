@@ -5,7 +5,7 @@ A meditation teacher slows a quick sentence by pausing between its phrases
 cannot tell us where their words fall, so the breaks are found in the text: before
 a conjunction, a relative word or a preposition, never after an article, a
 possessive or an infinitive "to", and never leaving a phrase of one word
-(unless the sentence is short). Each
+(unless the sentence is short: "Go / at your own pace.", "Let it be / simple."). Each
 phrase is then spoken whole, so its words stay the voice's own.
 """
 
@@ -42,8 +42,12 @@ def _bare(token: str) -> str:
     return match.group(0).replace("’", "'") if match else ""
 
 
-def break_strengths(tokens: list[str], min_words: int = MIN_PHRASE_WORDS) -> dict[int, int]:
-    """{i: strength} for each place a break may fall before tokens[i]."""
+def break_strengths(tokens: list[str], min_words: int = MIN_PHRASE_WORDS,
+                    whole_sentence: bool = False) -> dict[int, int]:
+    """{i: strength} for each place a break may fall before tokens[i].
+
+    With `min_words=1` a word may stand alone at a natural break; and also at any
+    break when `tokens` are a `whole_sentence` of three or four words."""
     found: dict[int, int] = {}
     for i in range(min_words, len(tokens) - min_words + 1):
         before, word = _bare(tokens[i - 1]), _bare(tokens[i])
@@ -52,8 +56,9 @@ def break_strengths(tokens: list[str], min_words: int = MIN_PHRASE_WORDS) -> dic
         if re.search(r"[-–—/]$", tokens[i - 1]):
             continue  # a hyphenated or slashed pair stays together
         strength = _BREAK_BEFORE.get(word, 1)
-        if strength < 2 and min(i, len(tokens) - i) < MIN_PHRASE_WORDS and len(tokens) != 3:
-            continue  # a word is left alone only at a natural break, or in "I am / here."
+        lone = min(i, len(tokens) - i) < MIN_PHRASE_WORDS
+        if strength < 2 and lone and not (whole_sentence and 3 <= len(tokens) <= 4):
+            continue  # a word is left alone at a natural break, or in "Let it be / simple."
         found[i] = strength
     return found
 
@@ -69,9 +74,10 @@ def split_phrases(phrases: list[str], breaks: int,
     pieces = [[p.split()] for p in phrases]
     for _ in range(breaks):
         best: tuple[tuple[int, int], int, int, int] | None = None
+        whole = len(pieces) == 1 and len(pieces[0]) == 1
         for p, chunks in enumerate(pieces):
             for c, tokens in enumerate(chunks):
-                for i, strength in break_strengths(tokens, min_words).items():
+                for i, strength in break_strengths(tokens, min_words, whole).items():
                     score = (strength, min(i, len(tokens) - i))
                     if best is None or score > best[0]:
                         best = (score, p, c, i)
