@@ -33,7 +33,8 @@ _CONTRACTIONS = {
 }
 _SPELLING = {
     "colour": "color", "colours": "colors", "favourite": "favorite", "honour": "honor",
-    "neighbour": "neighbor", "counsellor": "counselor", "centre": "center", "grey": "gray", "behaviour": "behavior",
+    "neighbour": "neighbor", "counsellor": "counselor", "centre": "center", "grey": "gray",
+    "behaviour": "behavior",
     "practise": "practice", "realise": "realize", "recognise": "recognize",
     "okay": "ok", "o.k.": "ok", "toward": "towards", "alright": "all right",
     "afterwards": "afterward", "cosy": "cozy", "mum": "mom", "armour": "armor",
