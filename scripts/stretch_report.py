@@ -2,7 +2,8 @@
 """How far each offline voice can be slowed before a recognizer stops hearing it right.
 
     pip install -e '.[whisper]'
-    python scripts/stretch_report.py [--every 6] [--stretch 1.0 1.2 1.3 1.4 1.6]
+    python scripts/stretch_report.py [--every 6] [--stretch 1.0 1.2 1.4 1.6] [--voice joe]
+                                     [--takes 2]
 
 Every Nth distinct sentence of the library (three words or more) is spoken whole
 by each voice at each stretch of its own length of speech (no phrase pauses, no
@@ -55,16 +56,19 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=6)
     parser.add_argument("--stretch", type=float, nargs="+", default=[1.0, 1.2, 1.3, 1.4, 1.6])
     parser.add_argument("--recognizer", choices=["pocketsphinx", "whisper"], default="whisper")
+    parser.add_argument("--voice", choices=["joe", "heart"], action="append", dest="voices")
+    parser.add_argument("--takes", type=int, default=1,
+                        help="takes of each sentence (Piper's vary from take to take)")
     args = parser.parse_args()
     chosen = [text for text, _ in sentences(args.library, args.every)]
     heard_by = listener(args.recognizer)
     print(f"recognizer: {heard_by.name}; {len(chosen)} sentences")
-    for name, make in (("joe", joe), ("heart", heart)):
-        speak = make()
+    for name in args.voices or ["joe", "heart"]:
+        speak = {"joe": joe, "heart": heart}[name]()
         cells = []
         for stretch in args.stretch:
             miss = total = 0
-            for text in chosen:
+            for text in chosen * args.takes:
                 m, n = missed(text, heard_by.hear(*speak(text, stretch)))
                 miss, total = miss + m, total + n
             cells.append(f"{stretch:.2f}x {100 * miss / total:4.1f}%")
