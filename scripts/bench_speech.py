@@ -10,7 +10,9 @@ Prints, in one run:
      thread (goal: <= 0.6 of that time on a 2-core machine), synthesizing
      whole sessions as a render does, each setting's best of a few runs;
   4. the two offline voices side by side at default jobs, the same sentences:
-     clips per second and real-time factor (wall time / seconds of speech).
+     clips per second, real-time factor (wall time / seconds of speech), and
+     takes of the model per sentence (phrases, and the whole sentence first when
+     it is quick enough to pause at implied breaks).
 
 Run:  python scripts/bench_speech.py [--library meditations] [--latency-ms 200]
                                      [--piper-sessions 3] [--repeat 3]
@@ -237,7 +239,8 @@ def offline_voices(library: Library, sessions: int) -> None:
             results[name] = (len(texts) / wall, wall / audio_s)
             print(f"   {name:<13} {len(texts) / wall:6.1f} clips/s, real-time factor "
                   f"{wall / audio_s:.3f} ({audio_s / wall:.0f}x real time, "
-                  f"{audio_s:.0f} s of speech in {wall:.1f} s)")
+                  f"{audio_s:.0f} s of speech in {wall:.1f} s); "
+                  f"{(engine.phrase_takes - 1) / len(texts):.2f} takes a sentence")
     (piper_cps, _), (hibari_cps, _) = results.values()
     print(f"   hibari makes clips {hibari_cps / piper_cps:.1f}x as fast as Piper")
 

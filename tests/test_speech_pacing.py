@@ -126,7 +126,9 @@ def test_real_voices_are_slowed_by_silence_within_their_limit(engine):
     assert 100 <= len(long.split()) * 60_000 / clip.duration_ms <= 170
     # no comma, and quick at the voice's limit: it pauses at an implied break instead
     quick = "Put a hand on your heart as you read."
+    takes = engine.phrase_takes
     clip = engine.synthesize(quick, voice)
+    assert engine.phrase_takes - takes >= 3  # whole, then phrase by phrase
     assert 120 <= len(quick.split()) * 60_000 / clip.duration_ms <= 160
     assert pauses(clip.samples, clip.sample_rate, min_ms=180)
     short = engine.synthesize("You are safe.", voice)

@@ -117,6 +117,7 @@ class HibariEngine(PooledEngine):
         self._count()
 
         def phrase(words: str, stretch: float) -> np.ndarray:
+            self._took()
             try:
                 return np.asarray(model(words, speed=1.0 / stretch, seed=SEED), np.float32)
             except Exception as error:  # G2P or onnxruntime failures

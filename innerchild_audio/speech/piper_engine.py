@@ -127,6 +127,7 @@ class PiperEngine(PooledEngine):
         rate_hz = piper_voice.config.sample_rate
 
         def phrase(words: str, stretch: float) -> np.ndarray:
+            self._took()
             config = SynthesisConfig(length_scale=piper_voice.config.length_scale * stretch)
             try:
                 chunks = list(piper_voice.synthesize(words, config))

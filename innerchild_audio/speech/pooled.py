@@ -37,6 +37,7 @@ class PooledEngine(BatchEngineBase):
     threads: int | None = None  # per worker; None: the cores shared out among the jobs
     model_calls: int = 0  # sentences synthesized (loads are `voices_loaded`), for tests
     voices_loaded: int = 0
+    phrase_takes: int = 0  # calls on the model: a sentence paced in phrases takes several
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _idle: dict[Hashable, list[object]] = field(default_factory=dict, repr=False)
 
@@ -106,3 +107,7 @@ class PooledEngine(BatchEngineBase):
     def _count(self) -> None:
         with self._lock:
             self.model_calls += 1
+
+    def _took(self) -> None:
+        with self._lock:
+            self.phrase_takes += 1
