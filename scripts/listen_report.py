@@ -6,10 +6,11 @@
     python scripts/listen_report.py [--every 3] [--recognizer whisper] [--breaks]
 
 For each voice: the library's distinct sentences of three or more words (every
-Nth), synthesized, decoded by PocketSphinx, and compared word by word with the
-script. Prints the share of the script's words the recognizer missed or misheard,
-and what it heard for the opening safety sentence. "old" is joe as it was paced
-before: the whole sentence stretched 1.4 / rate, no phrase pauses or word gaps.
+Nth), synthesized, heard by the recognizer, and compared word by word with the
+script. Prints the share of the script's words it missed or misheard, and how
+many of the openings' safety sentences (open your eyes, stop) it heard right.
+"old" is joe as it was paced before: the whole sentence stretched 1.4 / rate, no
+phrase pauses or word gaps.
 PocketSphinx's own error rate on clean speech is high (about a fifth of the
 words), so read its figures side by side; Whisper base hears nearly every word of
 clean speech. `--breaks` compares, on the sentences the implied phrase breaks
@@ -30,7 +31,12 @@ from innerchild_audio.plan import lay_out
 from innerchild_audio.script import load_script
 
 REPO = Path(__file__).resolve().parent.parent
-SAFETY = "If anything feels like too much, come back to the room around you."
+
+
+def is_safety(text: str) -> bool:
+    """An opening's safety sentence: it says you may open your eyes and stop."""
+    said = words(text)
+    return "stop" in said and "eyes" in said
 
 
 def sentences(library: Path, every: int) -> list[tuple[str, float]]:
@@ -40,8 +46,7 @@ def sentences(library: Path, every: int) -> list[tuple[str, float]]:
             if len(request.text.split()) >= 3:
                 found.setdefault(request.text, request.voice.rate)
     chosen = list(found.items())[::every]
-    if SAFETY in found and SAFETY not in dict(chosen):
-        chosen.append((SAFETY, found[SAFETY]))
+    chosen += [(t, r) for t, r in found.items() if is_safety(t) and t not in dict(chosen)]
     return chosen
 
 
@@ -101,15 +106,16 @@ def main() -> None:
     for label, speak in (("joe, old pacing", old_joe()), ("joe, new pacing", new_voice("piper")),
                          ("heart, new pacing", new_voice("hibari"))):
         miss = total = 0
-        safety = ""
+        safety = [0, 0]
         for text, rate in chosen:
             heard = heard_by.hear(*speak(text, rate))
             m, n = missed(text, heard)
             miss, total = miss + m, total + n
-            if text == SAFETY:
-                safety = heard
+            if is_safety(text):
+                safety[0] += m == 0
+                safety[1] += 1
         print(f"{label:<18} missed or misheard {100 * miss / total:4.1f}% of the words; "
-              f"safety sentence heard as: {safety!r}")
+              f"safety sentences heard right: {safety[0]} of {safety[1]}")
 
 
 def compare_breaks(chosen: list[tuple[str, float]], heard_by) -> None:
