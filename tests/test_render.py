@@ -190,11 +190,15 @@ def test_bed_is_ducked_under_the_voice(rendered: RenderResult, decoded: np.ndarr
               and e.reason not in ("lead_in", "tail")]
     assert len(speech) >= 3 and len(pauses) >= 2
     during = [level_db(low_mp3[window(e)]) for e in speech]
+    bed_during = [level_db(low_bed[window(e)]) for e in speech]
     between = [level_db(low_mp3[window(e, RELEASE_MS)]) for e in pauses]
-    assert np.mean(between) - np.mean(during) == pytest.approx(DUCK_DB, abs=1.5)
-    # the band carries the bed, not the voice: the MP3 matches the bed alone there
-    for event, measured in zip(speech, during, strict=True):
-        assert measured == pytest.approx(level_db(low_bed[window(event)]), abs=1.5)
+    # the MP3's bed in the pauses stands `duck` dB over the ducked bed under the voice
+    assert np.mean(between) - np.mean(bed_during) == pytest.approx(DUCK_DB, abs=1.5)
+    # the band carries the bed, not the voice: the MP3 matches the bed alone there, less
+    # what the limiter takes at the voice's peaks (it lowers the bed with them: up to 1.5 dB
+    # seen over Piper's varying takes); a voice leaking into the band would raise it
+    for measured, bed in zip(during, bed_during, strict=True):
+        assert bed - 3.0 <= measured <= bed + 1.0
     # and the bed alone, full band, sits `duck` dB under the same bed unducked while the voice
     # speaks and level with it in pauses (the same noise both ways, so its own swings cancel)
     for event in speech:
