@@ -149,6 +149,9 @@ def _slowed(spoken: list[tuple[str, np.ndarray]], pause: int, wanted: int,
                         sample_rate)
     sounds = [[s] if len(pieces) == 1 else [speak(piece) for piece in pieces]
               for pieces, (_, s) in zip(split, spoken, strict=True)]
+    if any(not piece.size for group in sounds for piece in group):  # the voice left one silent
+        return _widened(spoken, wanted, sum(len(s) for _, s in spoken) + pause * joins,
+                        sample_rate)
     short = wanted - sum(len(s) for group in sounds for s in group) - pause * joins
     implied = min(max(short // breaks, round(MIN_IMPLIED_PAUSE_MS * ms)),
                   round(MAX_PHRASE_PAUSE_MS * ms))
