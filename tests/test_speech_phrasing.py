@@ -80,3 +80,19 @@ def test_a_sentence_already_calm_is_spoken_whole_with_no_break():
     samples = speak_sentence(text, Voice(rate=0.86), slow, _joined_voice(calls), 8000)
     assert calls == [text]
     assert not pauses(samples, 8000, min_ms=50)
+
+
+def test_a_phrase_the_voice_leaves_silent_falls_back_to_the_whole_take():
+    text = "Put a hand on your heart as you read along with me"
+    calls: list[str] = []
+    joined = _joined_voice(calls)
+
+    def patchy(phrase: str, stretch: float) -> np.ndarray:
+        sound = joined(phrase, stretch)
+        return np.zeros_like(sound) if phrase != text and len(calls) == 3 else sound
+
+    samples = speak_sentence(text, Voice(rate=0.86), Pace(1.0, 1.0), patchy, 8000)
+    whole = len(_joined_voice([])(text, 1.0))
+    loud = np.count_nonzero(np.abs(samples) > 1e-3)
+    assert loud == pytest.approx(np.count_nonzero(np.abs(joined(text, 1.0)) > 1e-3), rel=0.02)
+    assert len(samples) >= whole  # every word is there, slowed by quiet gaps where it can be
