@@ -204,7 +204,7 @@ def _measured(timeline: Timeline, clips: dict[SpeechRequest, Clip],
                   sample_rate=LOUDNESS_RATE, channels=options.channels)
     stream = master_stream(
         mixer, headroom_db=overshoot_allowance_db(options.bitrate, options.channels))
-    return stream.gain_db, stream.ceiling
+    return stream.settle(), stream.ceiling  # a short session's gain as its render corrects it
 
 
 def _part_timeline(timeline: Timeline, start: int, end: int) -> Timeline:

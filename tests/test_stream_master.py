@@ -10,6 +10,7 @@ import pytest
 from audio_helpers import TimelineBuilder, loudness_lufs, max_jump, speech_clip, true_peak_dbtp
 from reference_master import MP3_HEADROOM_DB, LoudnessBlocks, PeakMap, limit, master
 
+import innerchild_audio.master as master_module
 from innerchild_audio.errors import RenderError
 from innerchild_audio.master import limiter as limiter_module
 from innerchild_audio.master import master_stream
@@ -19,6 +20,13 @@ from innerchild_audio.mix import Mixer
 from innerchild_audio.model import Background
 
 SR = 44100
+
+
+@pytest.fixture(autouse=True)
+def streamed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These short test mixes take the streaming path, as a long session does; a short
+    session's in-memory correction is tested on its own (settle_*)."""
+    monkeypatch.setattr(master_module, "SETTLE_MAX_S", 0)
 
 
 class ArrayMix:
@@ -198,6 +206,35 @@ def test_what_limiting_takes_is_made_up_from_the_first_pass() -> None:
     assert stream.gain_db > initial_gain + 0.5
     assert loudness_lufs(out, SR) == pytest.approx(-19.0, abs=0.15)
     assert true_peak_dbtp(out) <= -1.0 - MP3_HEADROOM_DB + 0.001
+
+
+@pytest.mark.parametrize("seconds", [6.0, 30.0])
+def test_settle_corrects_a_short_session_by_what_the_limiter_really_took(
+        monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    # streamed (the fixture's setting): the first pass's forecast alone sets the gain
+    forecast_only = run(master_stream(ArrayMix(pulses(seconds)),
+                                      headroom_db=MP3_HEADROOM_DB))[:, 0]
+    monkeypatch.setattr(master_module, "SETTLE_MAX_S", 180)
+    mix = ArrayMix(pulses(seconds))
+    stream = master_stream(mix, headroom_db=MP3_HEADROOM_DB)
+    forecast_gain = stream.gain_db
+    assert stream.settle() == stream.gain_db  # the gain a preview reads, before any block
+    out = run(stream)[:, 0]
+    assert 2 < mix.passes <= 2 + master_module.SETTLE_STEPS
+    assert stream.gain_db != forecast_gain
+    # the forecast alone misses by more than the tolerance; settled, the target is met
+    assert abs(loudness_lufs(forecast_only, SR) + 19.0) > 0.05
+    assert loudness_lufs(out, SR) == pytest.approx(-19.0, abs=0.05)
+    assert stream.loudness_lufs == pytest.approx(loudness_lufs(out, SR), abs=0.01)
+    assert true_peak_dbtp(out) <= -1.0 - MP3_HEADROOM_DB + 0.001
+
+
+def test_a_session_longer_than_the_settling_limit_streams_in_two_passes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(master_module, "SETTLE_MAX_S", 10)
+    mix = ArrayMix(pulses(12.0))
+    run(master_stream(mix, headroom_db=MP3_HEADROOM_DB))
+    assert mix.passes == 2
 
 
 @pytest.mark.parametrize("target", [-14.0, -23.0])

@@ -17,7 +17,9 @@ the decoded MP3 must still meet the limit.
 The streaming master never holds the session: a first pass of the mixer
 measures the loudness (and what limiting will cost, to make it up); a second
 pass mixes again, applies the gain and a streaming limiter, and measures the
-result as it goes out.
+result as it goes out. A short session (up to SETTLE_MAX_S) is the exception:
+its second pass is held in memory and run again with the gain corrected by what
+the limiter really took, since there one peaky sentence can move the whole.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ DEFAULT_TRUE_PEAK_DBTP: Final = -1.0
 LOUDNESS_TOLERANCE_LU: Final = 0.05  # make up lost loudness when limiting costs more
 STREAM_BLOCK_FRAMES: Final = 1 << 18  # about 6 s at 44.1 kHz; whole limiter and forecast blocks
 STREAM_MAKEUP_STEPS: Final = 4  # forecasts are cheap: make up until within the tolerance
+SETTLE_MAX_S: Final = 180  # sessions up to this long are mastered in memory and corrected
+SETTLE_STEPS: Final = 3  # passes of correction at most (limiting makes gain and loudness curve)
 
 
 def default_target_lufs(channels: int) -> float:
@@ -137,11 +141,41 @@ class MasteredStream:
         self._limit_dbtp = true_peak_limit_dbtp
         self.loudness_lufs: float | None = None
         self.true_peak_dbtp: float | None = None
+        self._held: list[np.ndarray] | None = None  # a short session, mastered by settle()
+        self._limiter = StreamLimiter(ceiling, mix.sample_rate)
+        self._meter = _meter(mix)
+
+    def settle(self) -> float:
+        """Master a short session in memory and correct its gain by what the limiter
+        really took; returns the gain. The forecast works on sample peaks, and in a
+        session of a few sentences one peaky take can cost a tenth of a LU. Longer
+        sessions (over SETTLE_MAX_S) stream as they are: there the forecast holds."""
+        if self._held is not None or self.frames > SETTLE_MAX_S * self.sample_rate:
+            return self.gain_db
+        held = list(self._pass())
+        for _ in range(SETTLE_STEPS):
+            miss = self.target_lufs - self._meter.loudness()
+            if not math.isfinite(miss) or abs(miss) <= LOUDNESS_TOLERANCE_LU:
+                break
+            self.gain_db += miss
+            held = list(self._pass())
+        self._held = held
+        return self.gain_db
 
     def blocks(self) -> Iterator[np.ndarray]:
+        self.settle()
+        if self._held is not None:
+            held, self._held = self._held, None
+            yield from held
+        else:
+            yield from self._pass()
+        self._finish()
+
+    def _pass(self) -> Iterator[np.ndarray]:
+        """One pass of the mix: gain, limiter and meter, laid out in channels."""
         gain = np.float32(10.0 ** (self.gain_db / 20.0))
-        limiter = StreamLimiter(self.ceiling, self.sample_rate)
-        meter = _meter(self._mix)
+        self._limiter = limiter = StreamLimiter(self.ceiling, self.sample_rate)
+        self._meter = meter = _meter(self._mix)
         with closing(self._mix.blocks(STREAM_BLOCK_FRAMES)) as blocks:
             for block in blocks:
                 block *= gain
@@ -153,14 +187,14 @@ class MasteredStream:
         if len(done):
             meter.add(done)
             yield self._laid_out(done)
-        self._finish(limiter, meter)
 
     def _laid_out(self, mono: np.ndarray) -> np.ndarray:
         if self.channels == 1:
             return mono[:, np.newaxis]
         return np.repeat(mono[:, np.newaxis], self.channels, axis=1)
 
-    def _finish(self, limiter: StreamLimiter, meter: LoudnessMeter) -> None:
+    def _finish(self) -> None:
+        limiter, meter = self._limiter, self._meter
         peak = limiter.true_peak
         peak_db = 20.0 * math.log10(peak) if peak > 0 else -math.inf
         loudness = meter.loudness()
