@@ -71,6 +71,10 @@ def test_a_quick_sentence_pauses_at_its_implied_breaks_to_the_pace_its_rate_asks
     for (start, stop), spoken_before in zip(gaps, np.cumsum(sound), strict=False):
         assert abs(start - (spoken_before + silent_before)) < 8000 * 0.06
         silent_before += stop - start
+    # each phrase is eased out and in: no step where the tone meets the silence
+    loud = np.flatnonzero(np.abs(samples) > 0)
+    edges = [loud[0], loud[-1]] + [i for i in loud[:-1] if samples[i + 1] == 0]
+    assert all(abs(samples[i]) < 0.01 for i in edges)
 
 
 def test_a_sentence_already_calm_is_spoken_whole_with_no_break():

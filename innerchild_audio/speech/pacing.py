@@ -39,7 +39,7 @@ SPLIT_SLACK_WPM: Final = 10  # a sentence this near its pace is left flowing
 SHORT_SENTENCE_WORDS: Final = 6  # this many words or fewer: spoken at the voice's limit
 EDGE_PAD_MS: Final = 50  # kept at each end of a phrase when its silence is trimmed
 MAX_WORD_GAP_MS: Final = 250  # the most silence added between two words
-FADE_MS: Final = 4  # at each cut where a word gap is widened
+FADE_MS: Final = 4  # eased in and out at each end of a phrase and each widened gap
 GAP_BELOW_PEAK_DB: Final = 35.0  # a word gap is widened only where the voice is this quiet
 _FRAME_MS: Final = 10
 
@@ -198,7 +198,13 @@ def _trim(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     if not samples.size or not np.any(samples):
         return samples[:0]
     start, stop = voiced_span(samples, sample_rate, pad_ms=EDGE_PAD_MS)
-    return samples[start:stop]
+    kept = samples[start:stop].copy()
+    # a cut 40 dB under the peak is still a step: ease each end in and out
+    fade = min(len(kept) // 2, max(1, sample_rate * FADE_MS // 1000))
+    ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade))).astype(np.float32)
+    kept[:fade] *= ramp
+    kept[len(kept) - fade:] *= ramp[::-1]
+    return kept
 
 
 def _widen(samples: np.ndarray, sample_rate: int, words: list[str], gap: int) -> np.ndarray:
