@@ -100,3 +100,26 @@ def test_a_phrase_the_voice_leaves_silent_falls_back_to_the_whole_take():
     loud = np.count_nonzero(np.abs(samples) > 1e-3)
     assert loud == pytest.approx(np.count_nonzero(np.abs(joined(text, 1.0)) > 1e-3), rel=0.02)
     assert len(samples) >= whole  # every word is there, slowed by quiet gaps where it can be
+
+
+@pytest.mark.parametrize(("text", "pieces"), [
+    ("You do not need the whole story.", ["You do not need,", "the whole story."]),
+    ("And find one thing you can touch.", ["And find one thing,", "you can touch."]),
+    ("Which of these would help you most?", ["Which of these,", "would help you most?"]),
+    ("Where do you feel it in your body now?", ["Where do you feel it,", "in your body now?"]),
+])
+def test_a_phrase_may_open_on_a_determiner_a_subject_and_verb_or_a_verb(text, pieces):
+    assert split_phrases([text], 1, min_words=1) == [pieces]
+
+
+@pytest.mark.parametrize("text", [
+    "And now there is someone inside.",  # not "there / is", not "someone / inside."
+    "Ask them how a caring adult would.",  # not "a caring / adult"
+    "I want to tell you something.",  # not "tell you / something"
+    "Welcome in.",
+])
+def test_no_break_where_the_words_lean_together(text):
+    for pieces in split_phrases([text], 3, min_words=1)[0]:
+        assert pieces.rstrip(",") not in {
+            "And now there", "And now there is someone", "Ask them how a caring",
+            "I want to tell you", "Welcome"}, pieces
