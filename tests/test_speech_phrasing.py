@@ -107,8 +107,9 @@ def test_a_phrase_the_voice_leaves_silent_falls_back_to_the_whole_take():
     ("And find one thing you can touch.", ["And find one thing,", "you can touch."]),
     ("Which of these would help you most?", ["Which of these,", "would help you most?"]),
     ("Where do you feel it in your body now?", ["Where do you feel it,", "in your body now?"]),
+    ("You belong here just as you are.", ["You belong here,", "just as you are."]),
 ])
-def test_a_phrase_may_open_on_a_determiner_a_subject_and_verb_or_a_verb(text, pieces):
+def test_a_phrase_may_open_on_a_determiner_an_opener_a_subject_and_verb_or_a_verb(text, pieces):
     assert split_phrases([text], 1, min_words=1) == [pieces]
 
 

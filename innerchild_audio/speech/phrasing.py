@@ -37,6 +37,10 @@ _BREAK_BEFORE: Final[dict[str, int]] = {
 _DETERMINERS: Final = frozenset(
     "a an the this these those your my his her their our its".split())
 _SUBJECTS: Final = frozenset("i you we they he she".split())
+# Words that open a phrase as a determiner does ("You belong here / just as you are.").
+_OPENERS: Final = frozenset(
+    "anything everything something someone anyone everyone somewhere anywhere just only "
+    "even still always also perhaps maybe".split())
 _AUXILIARIES: Final = frozenset(
     "is are was were am be been being has have had will can would could should may might "
     "must shall do does did".split())
@@ -98,7 +102,7 @@ def _strength(before: str, word: str, after: str, short: bool) -> int:
     if before in _NO_BREAK_AFTER and not (verb_opens and before in _DEMONSTRATIVES):
         return 0
     strength = _BREAK_BEFORE.get(word, 0)
-    if not strength and (word in _DETERMINERS or short or verb_opens
+    if not strength and (word in _DETERMINERS or word in _OPENERS or short or verb_opens
                          or (word in _SUBJECTS and after in _AUXILIARIES)):
         strength = 1  # "need / the whole story", "one thing / you can touch"
     if strength < 2 and before in _LEANING_PRONOUNS:
