@@ -124,3 +124,11 @@ def test_no_break_where_the_words_lean_together(text):
         assert pieces.rstrip(",") not in {
             "And now there", "And now there is someone", "Ask them how a caring",
             "I want to tell you", "Welcome"}, pieces
+
+
+@pytest.mark.parametrize("text", ["Breathe in slowly.", "Breathe out again.", "Come back now."])
+def test_a_verb_keeps_its_particle(text):
+    (pieces,) = split_phrases([text], 2, min_words=1)
+    verb, particle = text.split()[:2]
+    assert not any(p.startswith(particle) for p in pieces), pieces  # never "Breathe, / out"
+    assert pieces[0].startswith(f"{verb} {particle}")

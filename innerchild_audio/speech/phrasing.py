@@ -50,6 +50,9 @@ _NO_BREAK_AFTER: Final = frozenset([
     *_DETERMINERS, *_PREPOSITIONS,
     *"own that to very so not no every each some any all just too more most less than and "
      "or but as if i we they he she do does did let let's who which what how".split()])
+_PARTICLE_NEXT: Final = frozenset("now again here there too".split())
+# In a sentence of three or four words only these must lean on the next.
+_HARD_LEANERS: Final = frozenset([*_DETERMINERS, *_PREPOSITIONS, "to", "and", "or", "but"])
 _LEANING_PRONOUNS: Final = frozenset(["you", "it"])
 # A verb may open a phrase after its subject ("Which of these / would help you most?",
 # "The day / is finished."), but not after "there", a pronoun or a relative word.
@@ -58,7 +61,8 @@ _NO_VERB_BREAK_AFTER: Final = frozenset(
     [*_SUBJECTS, *_LEANING_PRONOUNS, *_AUXILIARIES, "there", "here", "who", "which", "what",
      "that", "not", "never", "to"])
 # A phrase never starts on these: they lean on the word before them.
-_NO_BREAK_BEFORE: Final = frozenset(["me", "him", "it", "us", "them", "'s", *_AUXILIARIES])
+_NO_BREAK_BEFORE: Final = frozenset(["me", "him", "it", "us", "them", "'s", *_AUXILIARIES,
+                                     "out", "back", "up", "down", "away", "off"])  # particles
 _WORD: Final = re.compile(r"[\w'’]+")
 
 
@@ -99,8 +103,11 @@ def _strength(before: str, word: str, after: str, short: bool) -> int:
     verb_opens = word in _AUXILIARIES and before not in _NO_VERB_BREAK_AFTER
     if word in _NO_BREAK_BEFORE and not verb_opens:
         return 0
-    if before in _NO_BREAK_AFTER and not (verb_opens and before in _DEMONSTRATIVES):
+    leaning = _HARD_LEANERS if short else _NO_BREAK_AFTER  # "Just, / hear it."
+    if before in leaning and not (verb_opens and before in _DEMONSTRATIVES):
         return 0
+    if word in _PREPOSITIONS and (after.endswith("ly") or after in _PARTICLE_NEXT):
+        return 0  # a particle, not a preposition: "Breathe in slowly", "come back now"
     strength = _BREAK_BEFORE.get(word, 0)
     if not strength and (word in _DETERMINERS or word in _OPENERS or short or verb_opens
                          or (word in _SUBJECTS and after in _AUXILIARIES)):
