@@ -125,7 +125,7 @@ def speak_sentence(
     if total >= ceiling:
         return _join([[s] for _, s in spoken], pause, 0)
     if voice.phrase_pause_ms <= 0:
-        return _widened(spoken, wanted, total, sample_rate)
+        return _widened(spoken, pause, wanted, sample_rate)
     return _slowed(spoken, pause, wanted, speak, sample_rate,
                    min_words=1 if words <= SHORT_SENTENCE_WORDS else MIN_PHRASE_WORDS)
 
@@ -144,14 +144,11 @@ def _slowed(spoken: list[tuple[str, np.ndarray]], pause: int, wanted: int,
     split = split_phrases([part for part, _ in spoken], -(-short // round(IMPLIED_PAUSE_MS * ms)),
                           min_words)
     breaks = sum(len(pieces) - 1 for pieces in split)
-    if not breaks:
-        return _widened(spoken, wanted, sum(len(s) for _, s in spoken) + pause * joins,
-                        sample_rate)
     sounds = [[s] if len(pieces) == 1 else [speak(piece) for piece in pieces]
               for pieces, (_, s) in zip(split, spoken, strict=True)]
-    if any(not piece.size for group in sounds for piece in group):  # the voice left one silent
-        return _widened(spoken, wanted, sum(len(s) for _, s in spoken) + pause * joins,
-                        sample_rate)
+    # no break to pause at, or a phrase the voice left silent: the whole takes, widened
+    if not breaks or any(not piece.size for group in sounds for piece in group):
+        return _widened(spoken, pause, wanted, sample_rate)
     short = wanted - sum(len(s) for group in sounds for s in group) - pause * joins
     implied = min(max(short // breaks, round(MIN_IMPLIED_PAUSE_MS * ms)),
                   round(MAX_PHRASE_PAUSE_MS * ms))
@@ -161,21 +158,21 @@ def _slowed(spoken: list[tuple[str, np.ndarray]], pause: int, wanted: int,
     return _join(sounds, pause, implied)
 
 
-def _widened(spoken: list[tuple[str, np.ndarray]], wanted: int, total: int,
+def _widened(spoken: list[tuple[str, np.ndarray]], pause: int, wanted: int,
              sample_rate: int) -> np.ndarray:
-    """No phrase to pause between: gaps widened where the voice falls quiet between words."""
+    """No phrase to pause between: gaps widened where the voice falls quiet between words,
+    and what they cannot take added to the phrase pauses."""
     gaps = sum(max(0, len(_WORDS.findall(part)) - 1) for part, _ in spoken)
-    pause = 0 if len(spoken) == 1 else (total - sum(len(s) for _, s in spoken)) // (
-        len(spoken) - 1)
+    joins = len(spoken) - 1
     if not gaps:
         return _join([[s] for _, s in spoken], pause, 0)
-    gap = min(sample_rate * MAX_WORD_GAP_MS // 1000, (wanted - total) // gaps)
+    ms = sample_rate / 1000
+    total = sum(len(s) for _, s in spoken) + pause * joins
+    gap = min(round(MAX_WORD_GAP_MS * ms), (wanted - total) // gaps)
     widened = [_widen(s, sample_rate, _WORDS.findall(part), gap) for part, s in spoken]
-    if len(widened) > 1:  # what quiet word gaps could not take goes into the phrase pauses
-        left = wanted - sum(len(s) for s in widened) - pause * (len(widened) - 1)
-        if left > 0:
-            pause = min(pause + left // (len(widened) - 1),
-                           sample_rate * MAX_PHRASE_PAUSE_MS // 1000)
+    left = wanted - sum(len(s) for s in widened) - pause * joins
+    if left > 0 and joins:
+        pause = min(pause + left // joins, round(MAX_PHRASE_PAUSE_MS * ms))
     return _join([[s] for s in widened], pause, 0)
 
 
