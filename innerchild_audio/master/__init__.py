@@ -142,8 +142,7 @@ class MasteredStream:
         self.loudness_lufs: float | None = None
         self.true_peak_dbtp: float | None = None
         self._held: list[np.ndarray] | None = None  # a short session, mastered by settle()
-        self._limiter = StreamLimiter(ceiling, mix.sample_rate)
-        self._meter = _meter(mix)
+        self._last: tuple[StreamLimiter, LoudnessMeter] | None = None  # the latest pass's
 
     def settle(self) -> float:
         """Master a short session in memory and correct its gain by what the limiter
@@ -154,7 +153,7 @@ class MasteredStream:
             return self.gain_db
         held = list(self._pass())
         for _ in range(SETTLE_STEPS):
-            miss = self.target_lufs - self._meter.loudness()
+            miss = self.target_lufs - self._measured().loudness()
             if not math.isfinite(miss) or abs(miss) <= LOUDNESS_TOLERANCE_LU:
                 break
             self.gain_db += miss
@@ -174,8 +173,8 @@ class MasteredStream:
     def _pass(self) -> Iterator[np.ndarray]:
         """One pass of the mix: gain, limiter and meter, laid out in channels."""
         gain = np.float32(10.0 ** (self.gain_db / 20.0))
-        self._limiter = limiter = StreamLimiter(self.ceiling, self.sample_rate)
-        self._meter = meter = _meter(self._mix)
+        limiter, meter = StreamLimiter(self.ceiling, self.sample_rate), _meter(self._mix)
+        self._last = limiter, meter
         with closing(self._mix.blocks(STREAM_BLOCK_FRAMES)) as blocks:
             for block in blocks:
                 block *= gain
@@ -188,13 +187,18 @@ class MasteredStream:
             meter.add(done)
             yield self._laid_out(done)
 
+    def _measured(self) -> LoudnessMeter:
+        assert self._last is not None, "a pass runs before it is measured"
+        return self._last[1]
+
     def _laid_out(self, mono: np.ndarray) -> np.ndarray:
         if self.channels == 1:
             return mono[:, np.newaxis]
         return np.repeat(mono[:, np.newaxis], self.channels, axis=1)
 
     def _finish(self) -> None:
-        limiter, meter = self._limiter, self._meter
+        assert self._last is not None, "a pass runs before it is finished"
+        limiter, meter = self._last
         peak = limiter.true_peak
         peak_db = 20.0 * math.log10(peak) if peak > 0 else -math.inf
         loudness = meter.loudness()
