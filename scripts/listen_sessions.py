@@ -9,7 +9,8 @@ For each MP3 with its WebVTT transcript beside it: the audio is cut into windows
 of whole cues (up to 28 s), each window is heard, and its words are compared in
 order with the cues' text. Prints, per session, the share of the script's words
 heard and whether the opening safety sentence (the first that says you may
-stop) was heard whole; the aims are 98% and every session. Nothing is rendered or downloaded here.
+open your eyes and stop) was heard whole; the aims are 98% and every session.
+Nothing is rendered or downloaded here.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from recognizers import listener, missed, words
+from listening import is_safety, listener, missed, words
 
 from innerchild_audio.audio_io import decode_mp3
 
@@ -72,7 +73,7 @@ def listen(mp3: Path, heard_by) -> tuple[int, int, bool | None, list[str]]:
     safety: bool | None = None
     misheard: list[str] = []
     all_cues = cues(mp3.with_suffix(".vtt"))
-    safety_cue = next((c for c in all_cues if "stop" in words(c.text)), None)
+    safety_cue = next((c for c in all_cues if is_safety(c.text)), None)
     for group in windows(all_cues):
         a = max(0, int((group[0].start - MARGIN_S) * rate))
         b = int((group[-1].end + MARGIN_S) * rate)

@@ -17,37 +17,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 from listen_report import sentences
-from recognizers import listener, missed
+from listening import listener, missed, raw_speaker
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def joe():
-    from piper import SynthesisConfig
-
-    from innerchild_audio.speech.piper_engine import find_voice, load_voice
-
-    voice = load_voice(find_voice("joe"), 1)
-
-    def speak(text: str, stretch: float) -> tuple[np.ndarray, int]:
-        config = SynthesisConfig(length_scale=voice.config.length_scale * stretch)
-        chunks = list(voice.synthesize(text, config))
-        return np.concatenate([c.audio_float_array for c in chunks]), voice.config.sample_rate
-
-    return speak
-
-
-def heart():
-    from innerchild_audio.speech.hibari_engine import MODEL_RATE, SEED, find_voice, load_voice
-
-    model = load_voice(find_voice("heart"), 1)
-
-    def speak(text: str, stretch: float) -> tuple[np.ndarray, int]:
-        return np.asarray(model(text, speed=1.0 / stretch, seed=SEED), np.float32), MODEL_RATE
-
-    return speak
 
 
 def main() -> None:
@@ -64,7 +37,7 @@ def main() -> None:
     heard_by = listener(args.recognizer)
     print(f"recognizer: {heard_by.name}; {len(chosen)} sentences")
     for name in args.voices or ["joe", "heart"]:
-        speak = {"joe": joe, "heart": heart}[name]()
+        speak = raw_speaker(name)
         cells = []
         for stretch in args.stretch:
             miss = total = 0

