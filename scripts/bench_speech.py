@@ -230,6 +230,7 @@ def offline_voices(library: Library, sessions: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name, (engine, voice) in voices.items():
             engine.synthesize("Warm up.", voice)  # the model loaded before the clock starts
+            takes_before = engine.phrase_takes
             requests = [SpeechRequest(t, voice) for t in texts]
             started = time.perf_counter()
             result = synthesize_all(requests, cache_dir=Path(tmp, name.replace(":", "-")),
@@ -240,7 +241,7 @@ def offline_voices(library: Library, sessions: int) -> None:
             print(f"   {name:<13} {len(texts) / wall:6.1f} clips/s, real-time factor "
                   f"{wall / audio_s:.3f} ({audio_s / wall:.0f}x real time, "
                   f"{audio_s:.0f} s of speech in {wall:.1f} s); "
-                  f"{(engine.phrase_takes - 1) / len(texts):.2f} takes a sentence")
+                  f"{(engine.phrase_takes - takes_before) / len(texts):.2f} takes a sentence")
     (piper_cps, _), (hibari_cps, _) = results.values()
     print(f"   hibari makes clips {hibari_cps / piper_cps:.1f}x as fast as Piper")
 
