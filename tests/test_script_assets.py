@@ -210,3 +210,26 @@ def test_render_refuses_a_bad_asset_at_load_before_any_speech(library, write_scr
     assert "Traceback" not in result.output
     assert not any(cache.rglob("*.*"))  # nothing was synthesized
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_an_unchanged_sound_is_opened_once_a_process_and_a_changed_one_again(tmp_path,
+                                                                            monkeypatch):
+    import innerchild_audio.audio_io as audio_io
+    from innerchild_audio.script.assets import AssetProblem, open_sound
+
+    calls: list[Path] = []
+    real = audio_io.decode
+
+    def counted(path, *args, **kwargs):
+        calls.append(path)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(audio_io, "decode", counted)
+    sound = _wav(tmp_path / "bowl.wav")
+    for _ in range(3):  # a batch prepares its script once a row
+        open_sound(sound)
+    assert calls == [sound]
+    sound.write_bytes(b"no longer audio" * 40)
+    with pytest.raises(AssetProblem, match="cannot be decoded"):
+        open_sound(sound)
+    assert len(calls) == 2

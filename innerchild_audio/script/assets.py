@@ -9,6 +9,7 @@ is decoded.
 from __future__ import annotations
 
 import warnings
+from functools import lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -22,8 +23,29 @@ class AssetProblem(ValueError):
     """A sound or image that cannot be used; the message says why."""
 
 
+def _identity(path: Path) -> tuple[Path, int, int]:
+    """The file as it is now: a changed file is opened again."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return path, -1, -1  # opening it will say what is wrong
+    return path, stat.st_mtime_ns, stat.st_size
+
+
 def open_sound(path: Path) -> None:
     """Raise AssetProblem unless the first second of the file decodes to audio."""
+    _open_sound(*_identity(path))
+
+
+def open_image(path: Path) -> tuple[int, int]:
+    """The image's size in pixels, from its header; AssetProblem if it is no image or one
+    so large that decoding it would exhaust memory."""
+    return _open_image(*_identity(path))
+
+
+# Opened once a process while unchanged: a batch prepares the same script for every row.
+@lru_cache(maxsize=256)
+def _open_sound(path: Path, _mtime_ns: int, _size: int) -> None:
     from innerchild_audio.audio_io import decode
 
     try:
@@ -33,9 +55,8 @@ def open_sound(path: Path) -> None:
         raise AssetProblem(f"{path.name} cannot be decoded as sound ({reason})") from None
 
 
-def open_image(path: Path) -> tuple[int, int]:
-    """The image's size in pixels, from its header; AssetProblem if it is no image or one
-    so large that decoding it would exhaust memory."""
+@lru_cache(maxsize=256)
+def _open_image(path: Path, _mtime_ns: int, _size: int) -> tuple[int, int]:
     from PIL import Image, UnidentifiedImageError
 
     try:
