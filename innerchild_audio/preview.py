@@ -13,7 +13,8 @@ is not a snippet mastered on its own. What makes it quick:
   first pass measures it, without the second pass or encoding (at the MP3's
   own rate: at half of it the limiter's forecast, and so the gain, moved by
   up to 0.1 dB). Sentences not synthesized yet stand silent in that pass.
-- Then only the part is mixed at the full rate, limited from a few seconds
+- Then only the part is mixed at the full rate (its voice levelled over the
+  whole session's speech, as in the render), limited from a few seconds
   before it, and encoded. The bed is run up to it (so its samples are the
   session's) on a second core while the session is measured.
 """
@@ -225,11 +226,14 @@ class _PartMix:
         from innerchild_audio.audio_io import MP3_SAMPLE_RATE
         from innerchild_audio.mix import Mixer
         from innerchild_audio.mix.fades import ms_to_frames
+        from innerchild_audio.mix.levels import speech_gains_db
 
         rate = MP3_SAMPLE_RATE
         part = _part_timeline(timeline, start_ms, end_ms)
+        # the voice is levelled over the whole session's speech, as the render levels it
         self._mixer = Mixer(part, {e.request: clips[e.request] for e in part.speech},
-                            sample_rate=rate, channels=options.channels)
+                            sample_rate=rate, channels=options.channels,
+                            voice_gains=speech_gains_db(clips, timeline.requests()))
         self._options = options
         self._rate = rate
         self._first = ms_to_frames(start_ms, rate)

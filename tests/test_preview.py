@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from innerchild_audio.audio_io import MP3_SAMPLE_RATE, decode_mp3
+from innerchild_audio.audio_io import MP3_SAMPLE_RATE, decode_mp3, to_frames
 from innerchild_audio.cli import main
 from innerchild_audio.errors import UsageError
 from innerchild_audio.mix.fades import ms_to_frames
 from innerchild_audio.options import RenderOptions, RunSettings
 from innerchild_audio.preview import preview_script
-from innerchild_audio.render import render_script
+from innerchild_audio.render import render_script, session_audio
 
 SCRIPT = """\
 title: Preview Test
@@ -81,9 +81,13 @@ def test_a_wav_part_by_time_is_the_full_render_there(rendered, tmp_path: Path) -
 
     rate, part = wavfile.read(result.path)
     assert rate == MP3_SAMPLE_RATE and part.shape == (ms_to_frames(9_500, rate),)  # mono
-    whole = decode_mp3(full.mp3_path)[:, 0]
     first = ms_to_frames(3_000, rate)
-    # only the full render's MP3 coding stands between them
+    # the session as the render masters it, before MP3 coding: the same samples
+    # (to 16 bits), its voice levelled over the whole session, not over the part
+    unencoded = to_frames(session_audio(script, OPTIONS, settings).audio, rate).reshape(-1)
+    assert _relative_error(part, unencoded[first: first + len(part)]) < 0.002
+    whole = decode_mp3(full.mp3_path)[:, 0]
+    # and only the full render's MP3 coding stands between the part and the MP3
     assert _relative_error(part, whole[first: first + len(part)]) < 0.05
 
 

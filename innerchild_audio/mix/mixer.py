@@ -83,11 +83,14 @@ class Mixer:
 
     Everything that can fail on the inputs (rates, layout, missing or
     mismatched clips, unknown events) fails here, before any audio is made.
-    The mix is mono; `channels` says how many channels carry it.
+    The mix is mono; `channels` says how many channels carry it. `voice_gains`
+    is for a timeline cut from a session: the voices levelled as over the whole
+    (by default they are levelled over the speech this timeline holds).
     """
 
     def __init__(self, timeline: Timeline, clips: Mapping[SpeechRequest, Clip], *,
-                 sample_rate: int = 44100, channels: int = 1):
+                 sample_rate: int = 44100, channels: int = 1,
+                 voice_gains: Mapping[Voice, float] | None = None):
         if not isinstance(sample_rate, int) or not (
                 MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE):
             raise UsageError(f"sample rate must be {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz, "
@@ -105,7 +108,8 @@ class Mixer:
                                       ToneEvent, SoundEvent)):
                 raise RenderError(f"cannot mix an event of type {type(event).__name__}")
         self._clips = clips
-        self._voice_gains = speech_gains_db(clips, (e.request for e in self._speech))
+        self._voice_gains = (dict(voice_gains) if voice_gains is not None
+                             else speech_gains_db(clips, (e.request for e in self._speech)))
         self._duck = DuckEnvelope.from_speech(self._speech, sample_rate) if timeline.beds else None
         self._bell_files: dict[str, np.ndarray] = {}
 
