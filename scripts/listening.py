@@ -140,15 +140,16 @@ def is_safety(text: str) -> bool:
     return "stop" in said and "eyes" in said
 
 
-def raw_speaker(name: str):
+def raw_speaker(name: str, take: int = 0):
     """`speak(text, stretch) -> (samples, rate)`: the voice `joe` or `heart` on its own,
-    stretched, with none of the pacing (no phrase pauses, no breaks, no trimming)."""
+    stretched, with none of the pacing (no phrase pauses, no breaks, no trimming).
+    Take 0 is what a render speaks; other takes draw other noise."""
     if name == "joe":
         from piper import SynthesisConfig
 
         from innerchild_audio.speech.piper_engine import find_voice, load_voice
 
-        voice = load_voice(find_voice("joe"), 1)
+        voice = load_voice(find_voice("joe"), 1, take=take)
 
         def joe(text: str, stretch: float) -> tuple[np.ndarray, int]:
             config = SynthesisConfig(length_scale=voice.config.length_scale * stretch)
@@ -161,6 +162,7 @@ def raw_speaker(name: str):
     model = load_voice(find_voice(name), 1)
 
     def hibari(text: str, stretch: float) -> tuple[np.ndarray, int]:
-        return np.asarray(model(text, speed=1.0 / stretch, seed=SEED), np.float32), MODEL_RATE
+        return (np.asarray(model(text, speed=1.0 / stretch, seed=SEED + take), np.float32),
+                MODEL_RATE)
 
     return hibari

@@ -31,19 +31,20 @@ def main() -> None:
     parser.add_argument("--recognizer", choices=["pocketsphinx", "whisper"], default="whisper")
     parser.add_argument("--voice", choices=["joe", "heart"], action="append", dest="voices")
     parser.add_argument("--takes", type=int, default=1,
-                        help="takes of each sentence (Piper's vary from take to take)")
+                        help="takes of each sentence, each drawn with other noise")
     args = parser.parse_args()
     chosen = [text for text, _ in sentences(args.library, args.every)]
     heard_by = listener(args.recognizer)
     print(f"recognizer: {heard_by.name}; {len(chosen)} sentences")
     for name in args.voices or ["joe", "heart"]:
-        speak = raw_speaker(name)
+        speakers = [raw_speaker(name, take) for take in range(args.takes)]
         cells = []
         for stretch in args.stretch:
             miss = total = 0
-            for text in chosen * args.takes:
-                m, n = missed(text, heard_by.hear(*speak(text, stretch)))
-                miss, total = miss + m, total + n
+            for speak in speakers:
+                for text in chosen:
+                    m, n = missed(text, heard_by.hear(*speak(text, stretch)))
+                    miss, total = miss + m, total + n
             cells.append(f"{stretch:.2f}x {100 * miss / total:4.1f}%")
         print(f"{name:<6} missed: " + "   ".join(cells))
 

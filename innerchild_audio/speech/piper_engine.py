@@ -21,6 +21,7 @@ from innerchild_audio.model import Voice
 from innerchild_audio.speech.base import Clip
 from innerchild_audio.speech.pacing import Pace, speak_sentence
 from innerchild_audio.speech.paths import resolve_voices_dir
+from innerchild_audio.speech.piper_noise import NOISE_VERSION, SeededSession, seeded_model
 from innerchild_audio.speech.pooled import PooledEngine
 
 log = logging.getLogger(__name__)
@@ -70,24 +71,28 @@ def find_voice(model: str, voices_dir: Path | None = None) -> VoiceFiles:
 
 
 
-def load_voice(files: VoiceFiles, threads: int | None):
-    """A PiperVoice whose ONNX session uses `threads` intra-op threads (None: onnxruntime's)."""
+def load_voice(files: VoiceFiles, threads: int | None, *, take: int = 0):
+    """A PiperVoice whose ONNX session uses `threads` intra-op threads (None: onnxruntime's).
+    Its takes are the same every time; another `take` gives other ones."""
     import onnxruntime
     from piper import PiperVoice
     from piper.config import PiperConfig
 
     options = onnxruntime.SessionOptions()
+    options.log_severity_level = 4  # its failures are raised (a noise too short is retried)
     if threads:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
     try:
         config = PiperConfig.from_dict(json.loads(files.config.read_text(encoding="utf-8")))
+        model, noise_inputs = seeded_model(files.model)
         session = onnxruntime.InferenceSession(
-            str(files.model), sess_options=options, providers=["CPUExecutionProvider"]
+            model, sess_options=options, providers=["CPUExecutionProvider"]
         )
-    except Exception as error:  # onnxruntime raises its own types for bad models
+    except Exception as error:  # onnx and onnxruntime raise their own types for bad models
         raise SpeechError(f"cannot load Piper voice {files.model}: {error}") from error
-    return PiperVoice(session=session, config=config)
+    # every take of a sentence is the same take (see piper_noise)
+    return PiperVoice(session=SeededSession(session, noise_inputs, take=take), config=config)
 
 
 def _pool_key(files: VoiceFiles, threads: int | None) -> tuple[str, int | None]:
@@ -109,6 +114,7 @@ class PiperEngine(PooledEngine):
             "phrase_pause_ms": voice.phrase_pause_ms,
             **PACE.identity(),
             "piper": PIPER_VERSION,
+            "noise": NOISE_VERSION,
         }
 
     def _find(self, model: str) -> VoiceFiles:
