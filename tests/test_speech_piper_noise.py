@@ -46,8 +46,8 @@ def _draws(feed: dict[str, np.ndarray], count: int) -> np.ndarray:
 def test_the_noise_node_becomes_draws_seeded_by_the_feed(tmp_path: Path) -> None:
     session = _session(_noise_model(tmp_path / "m.onnx", mean=3.0, scale=2.0))
     feed = {"x": np.zeros((3, 5), np.float32)}
-    (first,) = session.run(None, feed)
-    (again,) = session.run(None, feed)
+    (first,) = session.run(None, feed)  # the model's own outputs only
+    (again,) = session.run(["y"], feed)
     assert first.shape == (3, 5) and np.array_equal(first, again)
     # the node's own mean and scale kept, on standard normal draws taken in order
     assert np.allclose(first, (_draws(feed, 15) * 2.0 + 3.0).reshape(3, 5))
@@ -75,16 +75,19 @@ def test_a_noise_input_too_short_grows_and_gives_the_same_draws(tmp_path: Path,
     assert roomy.shape == (1000, 30)
     monkeypatch.setattr(piper_noise, "MIN_NOISE", 1)
     tight = _session(path)
-    tight._per_id = 1  # 50 values per input value needed: offered 1, 4, 16, then 64
+    tight._per_id = [1.0]  # 50 values per input value needed: offered 1, 4, 16, then 64
     (grown,) = tight.run(None, feed)
-    assert np.array_equal(roomy, grown) and tight._per_id == 64
+    assert np.array_equal(roomy, grown)
+    # then it offers twice what was used, and the same draws again
+    assert tight._per_id == [piper_noise.HEADROOM * 50]
+    assert np.array_equal(roomy, tight.run(None, feed)[0])
 
 
 def test_other_failures_are_raised_at_once(tmp_path: Path) -> None:
     session = _session(_noise_model(tmp_path / "m.onnx"))
     with pytest.raises(Exception, match="x"):
         session.run(None, {"x": np.zeros(3, np.float32)})  # the wrong rank
-    assert session._per_id == piper_noise.NOISE_PER_ID  # not taken for a short noise
+    assert session._per_id == [piper_noise.NOISE_PER_ID]  # not taken for a short noise
 
 
 def test_the_bundled_voice_has_its_two_noises_fed_by_seed() -> None:

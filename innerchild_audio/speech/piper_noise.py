@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -29,7 +30,8 @@ NOISE_INPUT_PREFIX: Final = "innerchild_noise_"
 # the voice's frames) needs about 192 x frames; a phoneme rarely lasts 32 frames.
 NOISE_PER_ID: Final = 192 * 32
 MAX_NOISE_PER_ID: Final = 192 * 512  # 6 s a phoneme on average: no voice's take needs more
-MIN_NOISE: Final = 1 << 14
+HEADROOM: Final = 2.0  # offered per value over the most a run has used yet
+MIN_NOISE: Final = 1 << 12
 _GROWTH: Final = 4
 
 
@@ -59,12 +61,20 @@ def _seeded_model(model: str, mtime_ns: int, size: int) -> tuple[bytes, tuple[st
         name = f"{NOISE_INPUT_PREFIX}{len(names)}"
         names.append(name)
         graph.input.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["n"]))
+        # and how much of it was used, so the next run offers about that much
+        graph.output.append(helper.make_tensor_value_info(count_name(name), TensorProto.INT64,
+                                                          [1]))
         rebuilt.extend(_noise_nodes(node, name))
     if not names:
         return proto.SerializeToString(), ()
     del graph.node[:]
     graph.node.extend(rebuilt)
     return proto.SerializeToString(), tuple(names)
+
+
+def count_name(noise: str) -> str:
+    """The graph output that tells how many values of the input `noise` a run used."""
+    return f"{noise}/count"
 
 
 def _noise_nodes(node: Any, noise: str) -> list[Any]:
@@ -76,10 +86,11 @@ def _noise_nodes(node: Any, noise: str) -> list[Any]:
     p = f"{noise}/"
     made = [
         helper.make_node("Shape", [like], [p + "shape"]),
-        helper.make_node("ReduceProd", [p + "shape"], [p + "count"], keepdims=1),
+        helper.make_node("ReduceProd", [p + "shape"], [count_name(noise)], keepdims=1),
         helper.make_node("Constant", [], [p + "zero"],
                          value=helper.make_tensor(p + "zero_value", TensorProto.INT64, [1], [0])),
-        helper.make_node("Slice", [noise, p + "zero", p + "count", p + "zero"], [p + "flat"]),
+        helper.make_node("Slice", [noise, p + "zero", count_name(noise), p + "zero"],
+                         [p + "flat"]),
     ]
     value = p + "shaped"
     # named, so that a noise input too short to fill it is told by the error
@@ -112,38 +123,51 @@ def _constant(name: str, value: float) -> Any:
 
 class SeededSession:
     """An onnxruntime session of a `seeded_model`: `run` takes the same feed as the
-    original model's and supplies the noise, seeded by that feed. Another `take`
-    draws other noise for every feed (the listening scripts compare takes)."""
+    original model's, supplies the noise, seeded by that feed, and returns the
+    original model's outputs. Another `take` draws other noise for every feed (the
+    listening scripts compare takes)."""
 
     def __init__(self, session: Any, noise_names: Sequence[str], *, take: int = 0):
         self._session = session
         self._noise_names = tuple(noise_names)
+        self._counts = [count_name(n) for n in self._noise_names]
+        self._outputs = [o.name for o in session.get_outputs() if o.name not in self._counts]
         self._take = take
-        self._per_id = NOISE_PER_ID  # grows, and stays grown, when a take needs more
+        # values offered per input value, each noise its own: learnt from what runs use
+        self._per_id = [float(NOISE_PER_ID)] * len(self._noise_names)
+        self._most = [0.0] * len(self._noise_names)  # the most a run used, per input value
 
-    def __getattr__(self, name: str) -> Any:  # get_inputs, get_outputs, ... as the session's
+    def __getattr__(self, name: str) -> Any:  # get_inputs, ... as the session's
         return getattr(self._session, name)
+
+    def get_outputs(self) -> list[Any]:
+        return [o for o in self._session.get_outputs() if o.name not in self._counts]
 
     def run(self, output_names: Sequence[str] | None, input_feed: Mapping[str, np.ndarray],
             run_options: Any = None) -> list[np.ndarray]:
-        if not self._noise_names:
-            return self._session.run(output_names, dict(input_feed), run_options)
+        wanted = list(output_names or self._outputs)
         seed = feed_seed(input_feed, self._take)
         streams = np.random.SeedSequence(seed).spawn(len(self._noise_names))
         ids = max((a.size for a in input_feed.values()), default=1)
         while True:
-            size = max(MIN_NOISE, self._per_id * ids)
             feed = dict(input_feed)
-            for name, stream in zip(self._noise_names, streams, strict=True):
+            for name, stream, per_id in zip(self._noise_names, streams, self._per_id,
+                                            strict=True):
+                size = max(MIN_NOISE, math.ceil(per_id * ids))
                 # a fresh generator each try: a longer draw starts with the same values
                 feed[name] = np.random.default_rng(stream).standard_normal(size, np.float32)
             try:
-                return self._session.run(output_names, feed, run_options)
+                results = self._session.run(wanted + self._counts, feed, run_options)
+                break
             except Exception as error:  # onnxruntime raises its own types
                 short = NOISE_INPUT_PREFIX in str(error)  # a noise input too short to reshape
-                if not short or self._per_id >= MAX_NOISE_PER_ID:
+                if not short or max(self._per_id) >= MAX_NOISE_PER_ID:
                     raise
-                self._per_id *= _GROWTH
+                self._per_id = [p * _GROWTH for p in self._per_id]
+        for k, used in enumerate(results[len(wanted):]):
+            self._most[k] = max(self._most[k], int(used[0]) / ids)
+            self._per_id[k] = HEADROOM * self._most[k]
+        return results[: len(wanted)]
 
 
 def feed_seed(feed: Mapping[str, np.ndarray], take: int = 0) -> int:
