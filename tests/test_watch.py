@@ -118,8 +118,8 @@ def test_ctrl_c_ends_the_command_cleanly(tmp_path: Path) -> None:
         out, err = process.communicate(timeout=WAIT_S)
     finally:
         process.kill()
-    assert process.returncode == 0, err
-    assert "stopped watching" in out and "Traceback" not in err
+    assert process.returncode == 0, (out, err)
+    assert "stopped watching" in out and "Traceback" not in err, (out, err)
 
 
 def test_with_a_part_each_run_is_a_preview(tmp_path: Path) -> None:
