@@ -99,8 +99,9 @@ def main() -> int:
             ok = (90 <= f["min"] and f["max"] <= 170 and 115 <= f["median"] <= 145
                   and f["lead_in"] >= 1.5 and not f["gap"] < 0.8)
             failures += not ok or bool(note)
+            gap = "none" if f["gap"] != f["gap"] else f"{f['gap']:.2f}s"  # NaN: no breath cue
             print(f"{path.stem:<32} {f['length']:>6.0f}s {f['lead_in']:>6.2f}s "
-                  f"{f['tail']:>4.1f}s {f['gap']:>9.2f}s {f['min']:>7.0f} {f['median']:>6.0f} "
+                  f"{f['tail']:>4.1f}s {gap:>10} {f['min']:>7.0f} {f['median']:>6.0f} "
                   f"{f['max']:>5.0f} {f['effective']:>9.0f} {f['share']:>5.0f}%"
                   f"{'' if ok else '  <- outside the aims'}{note}")
             if args.outside:
