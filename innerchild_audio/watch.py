@@ -10,9 +10,10 @@ gathered into one run by waiting `debounce_ms` after the last of them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DEBOUNCE_MS: Final = 400
 STEP_MS: Final = 50  # how often gathered changes are looked at
+POLL_MS: Final = 300  # how often files are looked at when the OS gives no file events
 
 
 @dataclass
@@ -89,15 +91,32 @@ def watch_script(job: Job, *, debounce_ms: int = DEFAULT_DEBOUNCE_MS,
         def wanted(change: watchfiles.Change, path: str, watched: frozenset = watched) -> bool:
             return Path(path).resolve() in watched
 
-        for changes in watchfiles.watch(*sorted(job.folders), watch_filter=wanted,
-                                        debounce=debounce_ms, step=STEP_MS, stop_event=stop,
-                                        recursive=False):
+        for changes in _changes(sorted(job.folders), wanted, debounce_ms, stop, echo):
             names = sorted({Path(p).name for _, p in changes})
             log.info("changed: %s", ", ".join(names))
             echo(f"changed: {', '.join(names)}")
             echo(job.run())
             if job.watched != watched:
                 break  # includes or sounds changed: watch the new set of files
+
+
+def _changes(folders: list[Path], wanted: Callable[..., bool], debounce_ms: int,
+             stop: threading.Event | None, echo: Callable[[str], None]) -> Iterator[set]:
+    """Batches of changes from the OS's file events; where the OS refuses them (its
+    limit of watches reached, as many editors open at once can do), from polling."""
+    import watchfiles
+
+    watch = functools.partial(watchfiles.watch, watch_filter=wanted, debounce=debounce_ms,
+                              step=STEP_MS, stop_event=stop, recursive=False)
+    try:
+        yield from watch(*folders)
+        return
+    except FileNotFoundError:  # a folder gone: polling would not find it either
+        raise
+    except OSError as error:
+        echo(f"file events are not available ({error}); looking at the files every "
+             f"{POLL_MS} ms instead")
+    yield from watch(*folders, force_polling=True, poll_delay_ms=POLL_MS)
 
 
 __all__ = ["DEFAULT_DEBOUNCE_MS", "Job", "watch_script"]

@@ -135,3 +135,41 @@ def test_with_a_part_each_run_is_a_preview(tmp_path: Path) -> None:
     assert line.startswith(f"{out}  ") and "chapter 'Two', starts at 0:0" in line
     assert out.is_file()
     assert job.run().endswith("(to " + line.rsplit("(to ", 1)[1])  # the same part again
+
+
+def test_where_the_os_refuses_file_events_saves_are_found_by_polling(tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    import watchfiles
+
+    native = watchfiles.watch
+    modes = []
+
+    def refusing(*paths, force_polling=None, **kwargs):
+        modes.append(bool(force_polling))
+        if not force_polling:  # as inotify says when its limit of watches is reached
+            raise OSError("OS file watch limit reached")
+        yield from native(*paths, force_polling=force_polling, **kwargs)
+
+    monkeypatch.setattr(watchfiles, "watch", refusing)
+    script = tmp_path / "watched.yaml"
+    script.write_text(SCRIPT.replace("  - include: parts/middle.yaml\n", ""), encoding="utf-8")
+    out = tmp_path / "out"
+    job = Job(script, RenderOptions(), RunSettings(out_dir=out, cache_dir=tmp_path / "cache"))
+    lines, stop = Lines(), threading.Event()
+    thread = threading.Thread(target=watch_script, args=(job,),
+                              kwargs={"debounce_ms": 100, "echo": lines, "stop": stop},
+                              daemon=True)
+    thread.start()
+    try:
+        lines.wait_for(r"^watching 1 file")
+        notice = lines.wait_for(r"^file events are not available")
+        assert "OS file watch limit reached" in notice and "every 300 ms" in notice
+        script.write_text(SCRIPT.replace("first version", "polled version")
+                          .replace("  - include: parts/middle.yaml\n", ""), encoding="utf-8")
+        lines.wait_for(r"^changed: watched\.yaml")
+        lines.wait_for(r"watched\.mp3  ")
+        assert "polled version" in (out / "watched.vtt").read_text()
+    finally:
+        stop.set()
+        thread.join(WAIT_S)
+    assert not thread.is_alive() and modes[:2] == [False, True]
