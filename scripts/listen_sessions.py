@@ -16,49 +16,23 @@ Nothing is rendered or downloaded here.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from listening import is_safety, listener, missed, words
 
 from innerchild_audio.audio_io import decode_mp3
+from innerchild_audio.picture import read_vtt
+from innerchild_audio.picture.session import Cue
 
 WINDOW_S = 28.0
 MARGIN_S = 0.25
-_TIME = re.compile(r"(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})")
-
-
-@dataclass(frozen=True)
-class Cue:
-    start: float
-    end: float
-    text: str
-
-
-def cues(vtt: Path) -> list[Cue]:
-    found: list[Cue] = []
-    lines = vtt.read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines):
-        match = _TIME.match(line.strip())
-        if not match:
-            continue
-        h1, m1, s1, f1, h2, m2, s2, f2 = (int(g) for g in match.groups())
-        text = []
-        for following in lines[number + 1:]:
-            if not following.strip():
-                break
-            text.append(following.strip())
-        found.append(Cue(h1 * 3600 + m1 * 60 + s1 + f1 / 1000,
-                         h2 * 3600 + m2 * 60 + s2 + f2 / 1000, " ".join(text)))
-    return found
 
 
 def windows(all_cues: list[Cue]) -> list[list[Cue]]:
     grouped: list[list[Cue]] = []
     for cue in all_cues:
-        if grouped and cue.end - grouped[-1][0].start <= WINDOW_S:
+        if grouped and (cue.end_ms - grouped[-1][0].start_ms) / 1000 <= WINDOW_S:
             grouped[-1].append(cue)
         else:
             grouped.append([cue])
@@ -72,11 +46,11 @@ def listen(mp3: Path, heard_by) -> tuple[int, int, bool | None, list[str]]:
     miss = total = 0
     safety: bool | None = None
     misheard: list[str] = []
-    all_cues = cues(mp3.with_suffix(".vtt"))
+    all_cues = read_vtt(mp3.with_suffix(".vtt"))
     safety_cue = next((c for c in all_cues if is_safety(c.text)), None)
     for group in windows(all_cues):
-        a = max(0, int((group[0].start - MARGIN_S) * rate))
-        b = int((group[-1].end + MARGIN_S) * rate)
+        a = max(0, int((group[0].start_ms / 1000 - MARGIN_S) * rate))
+        b = int((group[-1].end_ms / 1000 + MARGIN_S) * rate)
         reference = " ".join(c.text for c in group)
         heard = heard_by.hear(mono[a:b], rate)
         m, n = missed(reference, heard)
