@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,22 @@ class Lines:
         return False
 
 
+@contextlib.contextmanager
+def watching(job: Job) -> Iterator[Lines]:
+    """`watch_script` on a thread for the test's span; its lines; stopped at the end."""
+    lines, stop = Lines(), threading.Event()
+    thread = threading.Thread(target=watch_script, args=(job,),
+                              kwargs={"debounce_ms": 100, "echo": lines, "stop": stop},
+                              daemon=True)
+    thread.start()
+    try:
+        yield lines
+    finally:
+        stop.set()
+        thread.join(WAIT_S)
+    assert not thread.is_alive()
+
+
 def test_renders_again_after_each_save_and_reports_a_bad_one(tmp_path: Path) -> None:
     library = tmp_path / "lib"
     (library / "parts").mkdir(parents=True)
@@ -71,12 +89,7 @@ def test_renders_again_after_each_save_and_reports_a_bad_one(tmp_path: Path) -> 
     out = tmp_path / "out"
     job = Job(script, RenderOptions(),
               RunSettings(out_dir=out, cache_dir=tmp_path / "cache"))
-    lines, stop = Lines(), threading.Event()
-    thread = threading.Thread(target=watch_script, args=(job,),
-                              kwargs={"debounce_ms": 100, "echo": lines, "stop": stop},
-                              daemon=True)
-    thread.start()
-    try:
+    with watching(job) as lines:
         lines.wait_for(r"watched\.mp3  \S+  -\d+\.\d LUFS")
         lines.wait_for(r"^watching 2 file")
         assert "first version" in (out / "watched.vtt").read_text()
@@ -97,10 +110,6 @@ def test_renders_again_after_each_save_and_reports_a_bad_one(tmp_path: Path) -> 
         problem = lines.wait_for(r"watched\.yaml:\d+:\d+: ")
         assert problem.startswith(f"{script.resolve()}:6:5: a step has exactly one key")
         assert "second version" in (out / "watched.vtt").read_text()  # the last good render
-    finally:
-        stop.set()
-        thread.join(WAIT_S)
-    assert not thread.is_alive()
 
 
 def test_ctrl_c_ends_the_command_cleanly(tmp_path: Path) -> None:
@@ -165,12 +174,7 @@ def test_where_the_os_refuses_file_events_saves_are_found_by_polling(tmp_path: P
     script.write_text(SCRIPT.replace("  - include: parts/middle.yaml\n", ""), encoding="utf-8")
     out = tmp_path / "out"
     job = Job(script, RenderOptions(), RunSettings(out_dir=out, cache_dir=tmp_path / "cache"))
-    lines, stop = Lines(), threading.Event()
-    thread = threading.Thread(target=watch_script, args=(job,),
-                              kwargs={"debounce_ms": 100, "echo": lines, "stop": stop},
-                              daemon=True)
-    thread.start()
-    try:
+    with watching(job) as lines:
         lines.wait_for(r"^watching 1 file")
         notice = lines.wait_for(r"^file events are not available")
         assert "OS file watch limit reached" in notice and "every 300 ms" in notice
@@ -183,7 +187,4 @@ def test_where_the_os_refuses_file_events_saves_are_found_by_polling(tmp_path: P
                 break
         lines.wait_for(r"watched\.mp3  ")
         assert "polled version" in (out / "watched.vtt").read_text()
-    finally:
-        stop.set()
-        thread.join(WAIT_S)
-    assert not thread.is_alive() and modes[:2] == [False, True]
+    assert modes[:2] == [False, True]
