@@ -74,12 +74,12 @@ def test_a_noise_input_too_short_grows_and_gives_the_same_draws(tmp_path: Path,
     (roomy,) = _session(path).run(None, feed)
     assert roomy.shape == (1000, 30)
     monkeypatch.setattr(piper_noise, "MIN_NOISE", 1)
-    tight = _session(path)
-    tight._per_id = [1.0]  # 50 values per input value needed: offered 1, 4, 16, then 64
+    monkeypatch.setattr(piper_noise, "NOISE_PER_ID", 1)
+    tight = _session(path)  # 50 values per input value needed: offered 1, 4, 16, then 64
     (grown,) = tight.run(None, feed)
     assert np.array_equal(roomy, grown)
     # then it offers twice what was used, and the same draws again
-    assert tight._per_id == [piper_noise.HEADROOM * 50]
+    assert [piper_noise.HEADROOM * most for most in tight._most] == [piper_noise.HEADROOM * 50]
     assert np.array_equal(roomy, tight.run(None, feed)[0])
 
 
@@ -87,7 +87,7 @@ def test_other_failures_are_raised_at_once(tmp_path: Path) -> None:
     session = _session(_noise_model(tmp_path / "m.onnx"))
     with pytest.raises(Exception, match="x"):
         session.run(None, {"x": np.zeros(3, np.float32)})  # the wrong rank
-    assert session._per_id == [piper_noise.NOISE_PER_ID]  # not taken for a short noise
+    assert session._most == [0.0]  # not taken for a short noise: no size learnt or grown
 
 
 def test_the_bundled_voice_has_its_two_noises_fed_by_seed() -> None:

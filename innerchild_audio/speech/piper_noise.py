@@ -133,9 +133,8 @@ class SeededSession:
         self._counts = [count_name(n) for n in self._noise_names]
         self._outputs = [o.name for o in session.get_outputs() if o.name not in self._counts]
         self._take = take
-        # values offered per input value, each noise its own: learnt from what runs use
-        self._per_id = [float(NOISE_PER_ID)] * len(self._noise_names)
-        self._most = [0.0] * len(self._noise_names)  # the most a run used, per input value
+        # per noise, the most values a run has used per input value (0: none run yet)
+        self._most = [0.0] * len(self._noise_names)
 
     def __getattr__(self, name: str) -> Any:  # get_inputs, ... as the session's
         return getattr(self._session, name)
@@ -149,10 +148,11 @@ class SeededSession:
         seed = feed_seed(input_feed, self._take)
         streams = np.random.SeedSequence(seed).spawn(len(self._noise_names))
         ids = max((a.size for a in input_feed.values()), default=1)
+        # offered per input value: twice the most used yet, a guess before any run
+        offered = [HEADROOM * most if most else float(NOISE_PER_ID) for most in self._most]
         while True:
             feed = dict(input_feed)
-            for name, stream, per_id in zip(self._noise_names, streams, self._per_id,
-                                            strict=True):
+            for name, stream, per_id in zip(self._noise_names, streams, offered, strict=True):
                 size = max(MIN_NOISE, math.ceil(per_id * ids))
                 # a fresh generator each try: a longer draw starts with the same values
                 feed[name] = np.random.default_rng(stream).standard_normal(size, np.float32)
@@ -161,12 +161,11 @@ class SeededSession:
                 break
             except Exception as error:  # onnxruntime raises its own types
                 short = NOISE_INPUT_PREFIX in str(error)  # a noise input too short to reshape
-                if not short or max(self._per_id) >= MAX_NOISE_PER_ID:
+                if not short or max(offered) >= MAX_NOISE_PER_ID:
                     raise
-                self._per_id = [p * _GROWTH for p in self._per_id]
+                offered = [per_id * _GROWTH for per_id in offered]
         for k, used in enumerate(results[len(wanted):]):
             self._most[k] = max(self._most[k], int(used[0]) / ids)
-            self._per_id[k] = HEADROOM * self._most[k]
         return results[: len(wanted)]
 
 
