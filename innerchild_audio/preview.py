@@ -22,11 +22,11 @@ is not a snippet mastered on its own. What makes it quick:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
@@ -38,6 +38,9 @@ from innerchild_audio.plan import build_timeline, estimate_speech_ms, lay_out
 from innerchild_audio.speech.base import Clip
 from innerchild_audio.timeline import SpeechRequest, Timeline
 from innerchild_audio.units import format_duration
+
+if TYPE_CHECKING:
+    from innerchild_audio.model import Voice
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +129,7 @@ def preview_script(path: Path | str, options: RenderOptions | None = None,
     the chapters there are), SpeechError or RenderError when the work fails.
     """
     from innerchild_audio import speech
+    from innerchild_audio.mix.levels import speech_gains_db
 
     options = options or RenderOptions()
     settings = settings or RunSettings()
@@ -156,11 +160,13 @@ def preview_script(path: Path | str, options: RenderOptions | None = None,
         synthesized += made.synthesized
     estimated = sum(r not in clips for r in timeline.requests())
     settings.report(script.slug, "mix", f"measuring {format_duration(timeline.total_ms)}")
-    part = _PartMix(timeline, clips, options, start, end)
+    # the voice is levelled over the whole session's speech, as the render levels it
+    voice_gains = speech_gains_db(clips, timeline.requests())
+    part = _PartMix(timeline, clips, voice_gains, options, start, end)
     # the bed is run up to the part on a second core while the session is measured
     with ThreadPoolExecutor(max_workers=1) as pool:
         run_up = pool.submit(part.run_up)
-        gain_db, ceiling = _measured(timeline, clips, options)
+        gain_db, ceiling = _measured(timeline, clips, voice_gains, options)
         run_up.result()
     settings.report(script.slug, "encode", f"mixing {clock(start)} to {clock(end)}")
     _write(out, part.blocks(gain_db, ceiling), options)
@@ -194,7 +200,8 @@ def _stand_ins(timeline: Timeline, clips: dict[SpeechRequest, Clip], rate: int
 
 
 def _measured(timeline: Timeline, clips: dict[SpeechRequest, Clip],
-              options: RenderOptions) -> tuple[float, float]:
+              voice_gains: Mapping[Voice, float], options: RenderOptions
+              ) -> tuple[float, float]:
     """The whole session's mastering gain and limiter ceiling, as a render sets them,
     from a mix at LOUDNESS_RATE."""
     from innerchild_audio.export.mp3 import overshoot_allowance_db
@@ -202,7 +209,7 @@ def _measured(timeline: Timeline, clips: dict[SpeechRequest, Clip],
     from innerchild_audio.mix import Mixer
 
     mixer = Mixer(timeline, _stand_ins(timeline, clips, LOUDNESS_RATE),
-                  sample_rate=LOUDNESS_RATE, channels=options.channels)
+                  sample_rate=LOUDNESS_RATE, channels=options.channels, voice_gains=voice_gains)
     stream = master_stream(
         mixer, headroom_db=overshoot_allowance_db(options.bitrate, options.channels))
     return stream.settle(), stream.ceiling  # a short session's gain as its render corrects it
@@ -222,18 +229,17 @@ class _PartMix:
     as they are asked for (so encoding runs beside)."""
 
     def __init__(self, timeline: Timeline, clips: dict[SpeechRequest, Clip],
-                 options: RenderOptions, start_ms: int, end_ms: int):
+                 voice_gains: Mapping[Voice, float], options: RenderOptions, start_ms: int,
+                 end_ms: int):
         from innerchild_audio.audio_io import MP3_SAMPLE_RATE
         from innerchild_audio.mix import Mixer
         from innerchild_audio.mix.fades import ms_to_frames
-        from innerchild_audio.mix.levels import speech_gains_db
 
         rate = MP3_SAMPLE_RATE
         part = _part_timeline(timeline, start_ms, end_ms)
-        # the voice is levelled over the whole session's speech, as the render levels it
         self._mixer = Mixer(part, {e.request: clips[e.request] for e in part.speech},
                             sample_rate=rate, channels=options.channels,
-                            voice_gains=speech_gains_db(clips, timeline.requests()))
+                            voice_gains=voice_gains)
         self._options = options
         self._rate = rate
         self._first = ms_to_frames(start_ms, rate)
