@@ -83,6 +83,7 @@ def watch_script(job: Job, *, debounce_ms: int = DEFAULT_DEBOUNCE_MS,
     (or Ctrl-C: KeyboardInterrupt reaches the caller)."""
     import watchfiles
 
+    events = _FileEvents(debounce_ms, stop, echo)
     echo(job.run())
     while stop is None or not stop.is_set():
         watched = frozenset(job.watched)
@@ -91,7 +92,7 @@ def watch_script(job: Job, *, debounce_ms: int = DEFAULT_DEBOUNCE_MS,
         def wanted(change: watchfiles.Change, path: str, watched: frozenset = watched) -> bool:
             return Path(path).resolve() in watched
 
-        for changes in _changes(sorted(job.folders), wanted, debounce_ms, stop, echo):
+        for changes in events.changes(sorted(job.folders), wanted):
             names = sorted({Path(p).name for _, p in changes})
             log.info("changed: %s", ", ".join(names))
             echo(f"changed: {', '.join(names)}")
@@ -100,23 +101,33 @@ def watch_script(job: Job, *, debounce_ms: int = DEFAULT_DEBOUNCE_MS,
                 break  # includes or sounds changed: watch the new set of files
 
 
-def _changes(folders: list[Path], wanted: Callable[..., bool], debounce_ms: int,
-             stop: threading.Event | None, echo: Callable[[str], None]) -> Iterator[set]:
-    """Batches of changes from the OS's file events; where the OS refuses them (its
-    limit of watches reached, as many editors open at once can do), from polling."""
-    import watchfiles
+@dataclass
+class _FileEvents:
+    """Where saves are heard from: the OS's file events, or polling once the OS has
+    refused them (its limit of watches reached, as many open editors can do)."""
 
-    watch = functools.partial(watchfiles.watch, watch_filter=wanted, debounce=debounce_ms,
-                              step=STEP_MS, stop_event=stop, recursive=False)
-    try:
-        yield from watch(*folders)
-        return
-    except FileNotFoundError:  # a folder gone: polling would not find it either
-        raise
-    except OSError as error:
-        echo(f"file events are not available ({error}); looking at the files every "
-             f"{POLL_MS} ms instead")
-    yield from watch(*folders, force_polling=True, poll_delay_ms=POLL_MS)
+    debounce_ms: int
+    stop: threading.Event | None
+    echo: Callable[[str], None]
+    polling: bool = False
+
+    def changes(self, folders: list[Path], wanted: Callable[..., bool]) -> Iterator[set]:
+        import watchfiles
+
+        watch = functools.partial(watchfiles.watch, watch_filter=wanted,
+                                  debounce=self.debounce_ms, step=STEP_MS,
+                                  stop_event=self.stop, recursive=False)
+        if not self.polling:
+            try:
+                yield from watch(*folders)
+                return
+            except FileNotFoundError:  # a folder gone: polling would not find it either
+                raise
+            except OSError as error:
+                self.polling = True  # said once, kept for the rest of the watch
+                self.echo(f"file events are not available ({error}); looking at the files "
+                          f"every {POLL_MS} ms instead")
+        yield from watch(*folders, force_polling=True, poll_delay_ms=POLL_MS)
 
 
 __all__ = ["DEFAULT_DEBOUNCE_MS", "Job", "watch_script"]
